@@ -1,0 +1,64 @@
+"""Rich renderings of library results (tables), kept apart from command parsing."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from wildworld.validate import ValidationReport
+
+
+def validation_table(report: ValidationReport) -> Table:
+    status = "[green]valid[/]" if report.ok else "[red]INVALID[/]"
+    title = (
+        f"{report.kind} {report.target}: {status} - {len(report.errors)} errors, "
+        f"{len(report.warnings)} warnings, {report.samples} samples"
+    )
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for column in ("severity", "code", "file", "where", "message"):
+        table.add_column(column, overflow="fold")
+    for finding in report.findings:
+        where = []
+        if finding.row is not None:
+            where.append(f"row {finding.row}")
+        if finding.column is not None:
+            where.append(f"col {finding.column}")
+        if finding.key is not None:
+            where.append(f"key {finding.key}")
+        color = "red" if finding.severity == "error" else "yellow"
+        table.add_row(f"[{color}]{finding.severity}[/]", finding.code, finding.path, ", ".join(where), finding.message)
+    return table
+
+
+def _kv_table(title: str, rows: dict) -> Table:
+    table = Table(title=title, title_justify="left", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for key, value in rows.items():
+        table.add_row(str(key), str(value))
+    return table
+
+
+def _sample_tables(data: dict) -> list[Table]:
+    summary = {k: data[k] for k in ("frames", "fps", "duration_s", "size", "codec", "invalid_camera_frames", "untracked_frames", "action_segments", "distinct_actions")}
+    summary["players"] = ", ".join(f"npc.list.{p['index']} type {p['type_id']} weapon {p['weapon_id']}" for p in data["players"])
+    summary["monsters"] = ", ".join(f"monster.list.{m['index']} species {m['species']} ({m['frames_present']} frames)" for m in data["monsters"])
+    summary["skeletons"] = ", ".join(data["skeletons"])
+    tables = [_kv_table(f"sample {data['sample']}", summary)]
+    top = Table(title="top actions (tracked player)", title_justify="left")
+    for column in ("motion_bank_id", "motion_id", "frames", "segments"):
+        top.add_column(column, justify="right")
+    for row in data["top_actions"]:
+        top.add_row(*(str(row[c]) for c in ("motion_bank_id", "motion_id", "frames", "segments")))
+    tables.append(top)
+    return tables
+
+
+def info_tables(data: dict) -> list[Table]:
+    if "per_sample" in data:
+        tables = [_kv_table(f"part {data['part']}", {k: data[k] for k in ("samples", "frames", "invalid_camera_frames")})]
+        for sample in data["per_sample"]:
+            tables.extend(_sample_tables(sample))
+        return tables
+    if "sample" in data:
+        return _sample_tables(data)
+    return [_kv_table(str(data.get("title", "store")), {k: v for k, v in data.items() if k != "title"})]

@@ -1,0 +1,107 @@
+"""``wildworld``: validate, inspect, render, generate, convert and download WildWorld data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.table import Table
+
+from ._common import EXIT_OK, EXIT_PROBLEMS, console, fail, friendly, print_json
+
+app = typer.Typer(
+    name="wildworld",
+    help="Read, validate, convert and load the WildWorld dataset (release layout or converted store).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+@friendly
+def validate(
+    paths: List[Path] = typer.Argument(..., help="Sample directories, part directories or converted stores."),
+    json_output: bool = typer.Option(False, "--json", help="Print findings as JSON."),
+    decode: bool = typer.Option(True, "--decode/--no-decode", help="Decode the first and last frame of each video."),
+) -> None:
+    """Report every problem at once. Exit 0 valid, 1 problems found, 2 usage error."""
+    from wildworld.validate import validate_path
+
+    from ._render import validation_table
+
+    reports = []
+    for path in paths:
+        if not path.exists():
+            raise fail(f"{path}: no such file or directory")
+        reports.append(validate_path(path, decode_ends=decode))
+    if json_output:
+        print_json({"valid": all(r.ok for r in reports), "reports": [r.to_dict() for r in reports]})
+    else:
+        for report in reports:
+            console.print(validation_table(report))
+    raise typer.Exit(EXIT_OK if all(r.ok for r in reports) else EXIT_PROBLEMS)
+
+
+@app.command()
+@friendly
+def info(
+    path: Path = typer.Argument(..., help="A sample directory, a part directory or a converted store."),
+    json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    top: int = typer.Option(5, help="How many of the most played actions to list."),
+) -> None:
+    """Frames, duration, entities, invalid-camera count and the top actions."""
+    from wildworld import layout
+    from wildworld.info import part_info, sample_info
+
+    from ._render import info_tables
+
+    if not path.exists():
+        raise fail(f"{path}: no such file or directory")
+    from wildworld.store import layout as store_layout
+
+    if (path / store_layout.MANIFEST_FILE).exists():
+        from wildworld.store.info import store_info
+
+        data = store_info(path)
+    elif layout.is_sample_dir(path):
+        data = sample_info(path, top=top)
+    else:
+        data = part_info(path, top=top)
+    if json_output:
+        print_json(data)
+    else:
+        for table in info_tables(data):
+            console.print(table)
+
+
+@app.command()
+@friendly
+def render(
+    sample: Path = typer.Argument(..., help="A sample directory."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Skeleton video to write (.mp4)."),
+    overlay_rgb: bool = typer.Option(False, "--overlay-rgb", help="Draw over the RGB frames instead of black."),
+    depth: bool = typer.Option(False, "--depth", help="Add the colour-mapped depth beside each frame."),
+    sheet: Optional[Path] = typer.Option(None, "--sheet", help="Also write a contact-sheet PNG of a few frames."),
+    max_frames: Optional[int] = typer.Option(None, "--max-frames", min=1, help="Render only the first N frames."),
+) -> None:
+    """Draw skeletons (through the reader and the documented camera) as a video and/or sheet."""
+    from wildworld.render import render_sample
+
+    if output is None and sheet is None:
+        raise fail("nothing to do: give -o OUT.mp4 and/or --sheet OUT.png")
+    with console.status(f"rendering {sample}"):
+        result = render_sample(sample, output, overlay_rgb=overlay_rgb, depth=depth, sheet=sheet, max_frames=max_frames)
+    if result.video:
+        console.print(f"wrote {result.video} ({result.frames} frames)")
+    if result.sheet:
+        console.print(f"wrote {result.sheet}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

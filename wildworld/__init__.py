@@ -1,0 +1,70 @@
+"""wildworld: read, validate, convert and load the WildWorld action-conditioned dataset.
+
+Quick start::
+
+    import wildworld
+    sample = wildworld.open_sample("sample_data/data_part1/000000")
+    sample.num_frames, sample.fps, sample.size
+    sample.actions.segments()[:3]          # what the tracked player did
+    sample.camera.project(joints)          # OpenCV pixels of world points
+    table = wildworld.read_state_csv("state.csv")   # typed pyarrow.Table
+"""
+
+from __future__ import annotations
+
+from .errors import FormatError, MissingFileError, OptionError, SchemaVersionError, WildWorldError
+from .geometry import (
+    Projection,
+    intrinsics_matrix,
+    look_at_opengl,
+    opengl_c2w_to_opencv_w2c,
+    project_points,
+    quaternion_to_matrix,
+    world_to_camera,
+)
+from .release import (
+    ActionSegment,
+    Camera,
+    PlayerActions,
+    Sample,
+    SkeletonEntity,
+    SkeletonKey,
+    open_sample,
+    parse_skeleton_key,
+    read_skeleton,
+    read_skeleton_edges,
+    read_state_csv,
+)
+from .validate import Finding, ValidationReport, validate_path
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActionSegment",
+    "Camera",
+    "Finding",
+    "FormatError",
+    "MissingFileError",
+    "OptionError",
+    "PlayerActions",
+    "Projection",
+    "Sample",
+    "SchemaVersionError",
+    "SkeletonEntity",
+    "SkeletonKey",
+    "ValidationReport",
+    "WildWorldError",
+    "__version__",
+    "intrinsics_matrix",
+    "look_at_opengl",
+    "open_sample",
+    "opengl_c2w_to_opencv_w2c",
+    "parse_skeleton_key",
+    "project_points",
+    "quaternion_to_matrix",
+    "read_skeleton",
+    "read_skeleton_edges",
+    "read_state_csv",
+    "validate_path",
+    "world_to_camera",
+]

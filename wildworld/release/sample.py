@@ -1,0 +1,249 @@
+"""A typed, lazy view of one release sample: ``open_sample(dir)``.
+
+Nothing is read until asked for; each stream is read at most once. Decoupled records:
+``camera`` (pinhole per frame), ``actions`` (the tracked player's animation clip per frame),
+``state`` (the whole typed state table), ``skeleton`` (joints per entity) and video probes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from .. import layout
+from ..errors import FormatError, MissingFileError
+from ..geometry import DEFAULT_NEAR, Projection, opengl_c2w_to_opencv_w2c, project_points
+from ..schemas import load_record_schema, load_state_schema
+from ..video.probe import VideoProbe, probe_video
+from .skeleton import SkeletonFile, read_skeleton_edges
+from .state_csv import read_state_csv
+
+__all__ = ["Camera", "PlayerActions", "ActionSegment", "Sample", "open_sample", "column_array"]
+
+
+def column_array(table: pa.Table, name: str, *, width: int | None = None) -> np.ndarray:
+    """A state column as numpy: ``(N,)`` or ``(N, k)`` float64/int64; int nulls become -1."""
+    if name not in table.column_names:
+        raise KeyError(name)
+    column = table.column(name).combine_chunks()
+    if pa.types.is_fixed_size_list(column.type):
+        k = column.type.list_size
+        return np.asarray(column.flatten().to_numpy(zero_copy_only=False), dtype=np.float64).reshape(-1, k)
+    if pa.types.is_integer(column.type):
+        return np.asarray(column.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if pa.types.is_floating(column.type):
+        return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+    raise FormatError(f"column {name!r} has type {column.type}, expected numbers")
+
+
+@dataclass(frozen=True)
+class Camera:
+    """Per-frame camera: ``K`` (N, 4) fx fy cx cy; ``position`` (N, 3); ``rotation`` (N, 4) xyzw
+    camera-to-world in the OpenGL frame; ``valid`` (N,) False on invalid-camera rows."""
+
+    K: np.ndarray
+    position: np.ndarray
+    rotation: np.ndarray
+    valid: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = len(self.valid)
+        for name, width in (("K", 4), ("position", 3), ("rotation", 4)):
+            if getattr(self, name).shape != (n, width):
+                raise FormatError(f"camera {name} has shape {getattr(self, name).shape}, expected ({n}, {width})")
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.valid)
+
+    def extrinsics(self) -> tuple[np.ndarray, np.ndarray]:
+        """OpenCV world-to-camera ``R`` (N, 3, 3) and ``t`` (N, 3)."""
+        return opengl_c2w_to_opencv_w2c(self.position, self.rotation)
+
+    def project(self, points: np.ndarray, *, near: float = DEFAULT_NEAR) -> Projection:
+        """Project per-frame world points ``(N, P, 3)`` with each frame's camera."""
+        return project_points(points, self.K, self.position, self.rotation, near=near)
+
+
+@dataclass(frozen=True)
+class ActionSegment:
+    """Frames ``[start, end)`` during which the tracked player plays one clip once."""
+
+    start: int
+    end: int
+    motion_bank_id: int
+    motion_id: int
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.motion_bank_id, self.motion_id)
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class PlayerActions:
+    """The tracked player's action per frame. Missing ids are -1, a missing phase NaN."""
+
+    motion_bank_id: np.ndarray
+    motion_id: np.ndarray
+    motion_frame: np.ndarray
+    tracked_index: np.ndarray
+
+    @property
+    def keys(self) -> np.ndarray:
+        """``(N, 2)`` int64 (motion_bank_id, motion_id)."""
+        return np.stack([self.motion_bank_id, self.motion_id], axis=1)
+
+    def segments(self) -> list[ActionSegment]:
+        """Split into runs of one clip. A new run starts when the key changes or when the
+        phase jumps backwards (the same clip started again)."""
+        n = len(self.motion_id)
+        if n == 0:
+            return []
+        key_change = (np.diff(self.motion_bank_id) != 0) | (np.diff(self.motion_id) != 0)
+        with np.errstate(invalid="ignore"):
+            restart = np.diff(self.motion_frame) < 0
+        starts = np.concatenate([[0], np.flatnonzero(key_change | restart) + 1])
+        ends = np.concatenate([starts[1:], [n]])
+        return [
+            ActionSegment(int(s), int(e), int(self.motion_bank_id[s]), int(self.motion_id[s]))
+            for s, e in zip(starts, ends)
+        ]
+
+
+def _camera_from_table(table: pa.Table, path: Path) -> Camera:
+    arrays = {}
+    for spec in load_record_schema("camera").fields:
+        if spec.csv is None:
+            continue
+        if spec.csv not in table.column_names:
+            raise FormatError("required camera column is missing", path=path, column=spec.csv)
+        arrays[spec.name] = column_array(table, spec.csv)
+        if arrays[spec.name].ndim != 2 or arrays[spec.name].shape[1] != spec.width:
+            raise FormatError(f"expected tuples of {spec.width} numbers", path=path, column=spec.csv)
+    valid = np.isfinite(arrays["K"]).all(1) & np.isfinite(arrays["pos"]).all(1) & np.isfinite(arrays["rot"]).all(1)
+    return Camera(K=arrays["K"], position=arrays["pos"], rotation=arrays["rot"], valid=valid)
+
+
+def _actions_from_table(table: pa.Table, path: Path) -> PlayerActions:
+    schema = load_state_schema()
+    player = schema.entities["player"]
+    n = table.num_rows
+    if "npc.tracking" not in table.column_names:
+        raise FormatError("required column is missing", path=path, column="npc.tracking")
+    tracking = column_array(table, "npc.tracking")
+    indices = schema.entity_indices(table.column_names, "player")
+    tracked = np.full(n, -1, dtype=np.int64)
+    for index in indices:
+        member = player.column(index, "member_id")
+        if member in table.column_names:
+            ids = column_array(table, member)
+            tracked = np.where((tracked < 0) & (ids == tracking) & (tracking >= 0), index, tracked)
+    bank = np.full(n, -1, dtype=np.int64)
+    motion = np.full(n, -1, dtype=np.int64)
+    phase = np.full(n, np.nan)
+    for index in indices:
+        rows = tracked == index
+        if not rows.any():
+            continue
+        for name, target in (("motion_bank_id", bank), ("motion_id", motion), ("motion_frame", phase)):
+            column = player.column(index, name)
+            if column not in table.column_names:
+                raise FormatError("required column is missing", path=path, column=column)
+            values = column_array(table, column)[rows]
+            if target.dtype.kind == "i" and values.dtype.kind == "f":
+                values = np.where(np.isfinite(values), values, -1).astype(np.int64)
+            target[rows] = values
+    return PlayerActions(motion_bank_id=bank, motion_id=motion, motion_frame=phase, tracked_index=tracked)
+
+
+class Sample:
+    """One sample directory of the release (see :func:`open_sample`)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise MissingFileError(f"{self.path}: not a sample directory")
+        self.id = self.path.name
+
+    def file(self, stream: str) -> Path:
+        """Path of ``rgb``, ``depth``, ``state`` or ``skeleton``."""
+        return layout.sample_file(self.path, stream)
+
+    @cached_property
+    def edges_path(self) -> Path | None:
+        return layout.find_edges_file(self.path)
+
+    @cached_property
+    def state(self) -> pa.Table:
+        """The typed state table (see :func:`wildworld.read_state_csv`)."""
+        return read_state_csv(self.file("state"))
+
+    @property
+    def num_frames(self) -> int:
+        """Frames of the sample = rows of state.csv."""
+        return self.state.num_rows
+
+    @cached_property
+    def rgb_probe(self) -> VideoProbe:
+        return probe_video(self.file("rgb"))
+
+    @cached_property
+    def depth_probe(self) -> VideoProbe:
+        return probe_video(self.file("depth"))
+
+    @property
+    def fps(self) -> float:
+        return self.rgb_probe.fps
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the RGB video."""
+        return self.rgb_probe.size
+
+    @cached_property
+    def camera(self) -> Camera:
+        return _camera_from_table(self.state, self.file("state"))
+
+    @cached_property
+    def actions(self) -> PlayerActions:
+        return _actions_from_table(self.state, self.file("state"))
+
+    @property
+    def action_segments(self) -> list[ActionSegment]:
+        return self.actions.segments()
+
+    @cached_property
+    def skeleton(self) -> SkeletonFile:
+        """Lazy mapping ``key -> SkeletonEntity`` (arrays load on first access)."""
+        return SkeletonFile(self.file("skeleton"))
+
+    @cached_property
+    def edges(self) -> dict[str, np.ndarray]:
+        if self.edges_path is None:
+            raise MissingFileError(f"{self.path}: no {layout.EDGES_FILE} in the part directory")
+        return read_skeleton_edges(self.edges_path)
+
+    def entity_indices(self, kind: str) -> list[int]:
+        """npc.list (``player``) or monster.list (``monster``) indices present in the header."""
+        return load_state_schema().entity_indices(self.state.column_names, kind)
+
+    def column(self, name: str) -> np.ndarray:
+        """One state column as numpy (see :func:`column_array`)."""
+        return column_array(self.state, name)
+
+    def __repr__(self) -> str:
+        return f"Sample({str(self.path)!r})"
+
+
+def open_sample(path: str | os.PathLike[str]) -> Sample:
+    """Open one release sample directory lazily."""
+    return Sample(path)

@@ -1,0 +1,423 @@
+"""Read the release's ``state.csv`` into a typed ``pyarrow.Table``, fast.
+
+Column typing (see ``schemas/state.v1.json`` and ``schemas/camera.v1.json``):
+
+* tuple cells ``(a, b, ...)`` become ``fixed_size_list<double>[k]``; a missing tuple (bare
+  ``nan``, an empty cell, or ``nan`` components) becomes NaN components;
+* id columns of the schema become ``int64`` with nulls for missing values (``float64`` if a
+  value is not integral); other numeric columns become ``float64`` with NaN for missing;
+* text columns (``cond`` and unknown text) stay strings, with null for missing;
+* unknown columns are kept: all-integer columns without gaps as ``int64``, other numeric ones
+  as ``float64``, tuples as fixed-size lists, the rest as strings.
+
+Speed: tuple cells are parsed in bulk by Arrow's multi-threaded CSV parser, never cell by
+cell in Python. The fast path reads the file once with quoting disabled so that each tuple
+splits into k plain fields; the inner components are parsed as floats in that same pass and
+all first/last components (which carry the ``"(`` and ``)"``) are parsed together in one more
+bulk call. Anything the fast path cannot prove well-formed sends the file to a careful path
+(one Arrow parse per tuple column) that handles every missing-value spelling and names the row
+and column of a malformed cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from ..errors import FormatError, MissingFileError
+from ..schemas import FieldSpec, load_record_schema, load_state_schema
+
+__all__ = ["read_state_csv", "parse_tuple_cell", "MISSING_SPELLINGS", "state_column_spec"]
+
+#: Cell texts read as a missing value (case-insensitive for the nan/none/null family).
+MISSING_SPELLINGS = ("", "nan", "-nan", "+nan", "none", "null", "na", "n/a", "#n/a")
+_NULL_VALUES = sorted(
+    {s for word in MISSING_SPELLINGS for s in (word, word.upper(), word.capitalize())} | {"NaN", "-NaN"}
+)
+_SNIFF_ROWS = 64
+_FLOAT = pa.float64()
+
+
+class _FallBack(Exception):
+    """The fast path cannot prove the file well-formed; use the careful path."""
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def _parse_number(text: str) -> float:
+    token = text.strip()
+    if token.lower() in MISSING_SPELLINGS:
+        return math.nan
+    value = float(token)  # accepts 1e-3, -0.0, inf, nan
+    return value
+
+
+def parse_tuple_cell(text: str | None, width: int | None = None) -> tuple[float, ...] | None:
+    """Parse one tuple cell such as ``"(1.0, nan, -2e-3)"``.
+
+    Returns the components as floats (missing components as NaN), ``None`` for a missing cell
+    (empty, ``nan``, ``None``...), or raises ``ValueError`` for anything else. With ``width``
+    the number of components must match; a missing cell is then returned as NaNs.
+    """
+    if text is None or text.strip().lower() in MISSING_SPELLINGS:
+        return None if width is None else (math.nan,) * width
+    body = text.strip()
+    if not (body.startswith("(") and body.endswith(")")):
+        raise ValueError(f"expected a tuple like (x, y, z), found {text!r}")
+    inner = body[1:-1].strip()
+    parts = inner.split(",") if inner else []
+    if len(parts) > 1 and parts[-1].strip() == "":  # Python's 1-tuple spelling "(5.0,)"
+        parts = parts[:-1]
+    try:
+        values = tuple(_parse_number(part) for part in parts)
+    except ValueError:
+        raise ValueError(f"expected numbers inside the tuple, found {text!r}") from None
+    if width is not None and len(values) != width:
+        raise ValueError(f"expected {width} components, found {len(values)} in {text!r}")
+    return values
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def state_column_spec(column: str) -> FieldSpec | None:
+    """The schema field behind a state.csv column (camera, global or entity), or ``None``."""
+    for spec in load_record_schema("camera").fields:
+        if spec.csv == column:
+            return spec
+    return load_state_schema().column_spec(column)
+
+
+def _looks_like_tuple(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.startswith("(") and stripped.endswith(")")
+
+
+def _sniff(path: Path) -> tuple[list[str], dict[str, int], int]:
+    """Header names, tuple widths per tuple column, and the byte length of the header line."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.readline()
+            sample_lines = [handle.readline() for _ in range(_SNIFF_ROWS)]
+    except FileNotFoundError:
+        raise MissingFileError(f"{path}: state.csv not found") from None
+    except IsADirectoryError:
+        raise FormatError("is a directory, expected a state.csv file", path=path) from None
+    try:
+        text = (head + b"".join(sample_lines)).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=path) from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise FormatError("empty file: expected a header line with column names", path=path)
+    header = rows[0]
+    seen: set[str] = set()
+    for name in header:
+        if not name.strip():
+            raise FormatError("the header has an empty column name", path=path)
+        if name in seen:
+            raise FormatError("the header names this column twice", path=path, column=name)
+        seen.add(name)
+    widths: dict[str, int] = {}
+    for col_index, name in enumerate(header):
+        spec = state_column_spec(name)
+        if spec is not None:
+            if spec.width:
+                widths[name] = spec.width
+            continue
+        for row in rows[1:]:
+            if col_index < len(row) and _looks_like_tuple(row[col_index]):
+                parsed = parse_tuple_cell(row[col_index]) if _safe_tuple(row[col_index]) else None
+                if parsed is not None and len(parsed) >= 1:
+                    widths[name] = len(parsed)
+                break
+    return header, widths, len(head)
+
+
+def _safe_tuple(text: str) -> bool:
+    try:
+        parse_tuple_cell(text)
+    except ValueError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- fast path
+
+
+def _string_parts(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (relative to the first value) and data bytes of a string array, zero-copy."""
+    if array.type != pa.string():
+        raise _FallBack()
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset : array.offset + len(array) + 1]
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8) if array.buffers()[2] is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+def _edge_values(column: pa.ChunkedArray, *, first: bool) -> np.ndarray:
+    """Parse the first (``"(<x>``) or last (``<x>)"``) components of a tuple column.
+
+    Zero-copy: a new string array over the same bytes alternates null "junk" entries (the
+    ``"(`` or ``)"`` markers and surrounding spaces) with the numbers, so one Arrow cast parses
+    all numbers. Anything unexpected (a missing marker, text inside a number) raises
+    ``_FallBack``; nothing can shift silently between rows.
+    """
+    array = column.combine_chunks()
+    n = len(array)
+    if array.null_count or n == 0:
+        raise _FallBack()
+    offsets, data = _string_parts(array)
+    starts, ends = offsets[:-1], offsets[1:]
+    if np.any(ends - starts < 3):
+        raise _FallBack()
+    if first:
+        ok = (data[starts] == ord('"')) & (data[starts + 1] == ord("("))
+        value_start, value_end = starts + 2, ends.copy()
+    else:
+        ok = (data[ends - 1] == ord('"')) & (data[ends - 2] == ord(")"))
+        value_start, value_end = starts.copy(), ends - 2
+    if not ok.all():
+        raise _FallBack()
+    for _ in range(8):  # trim a few spaces on either side, vectorised
+        lead = (value_start < value_end) & (data[np.minimum(value_start, len(data) - 1)] == ord(" "))
+        trail = (value_end > value_start) & (data[np.maximum(value_end - 1, 0)] == ord(" "))
+        if not (lead.any() or trail.any()):
+            break
+        value_start = value_start + lead
+        value_end = value_end - trail
+    interleaved = np.empty(2 * n + 2, dtype=np.int32)
+    interleaved[0] = offsets[0]
+    interleaved[1 : 2 * n : 2] = value_start
+    interleaved[2 : 2 * n + 1 : 2] = value_end
+    interleaved[-1] = offsets[-1]
+    validity = np.full((2 * n + 1 + 7) // 8, 0b10101010, dtype=np.uint8)  # odd entries valid
+    numbers = pa.StringArray.from_buffers(
+        2 * n + 1, pa.py_buffer(interleaved), array.buffers()[2], pa.py_buffer(validity)
+    )
+    try:
+        parsed = pc.cast(numbers, _FLOAT)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise _FallBack() from None
+    # Null slots hold unspecified values; only the (valid) odd entries are read.
+    values = np.frombuffer(parsed.buffers()[1], dtype=np.float64)[parsed.offset : parsed.offset + len(parsed)]
+    return values[1::2]
+
+
+def _read_fast(path: Path, header: list[str], widths: dict[str, int]) -> dict[str, pa.ChunkedArray | pa.Array]:
+    """Quoting off: each tuple splits into k fields; inner ones parse as floats in this pass."""
+    names: list[str] = []
+    types: dict[str, pa.DataType] = {}
+    for name in header:
+        width = widths.get(name)
+        if not width:
+            names.append(name)
+            continue
+        if width < 2:
+            raise _FallBack()
+        parts = [f"{name}\x00{i}" for i in range(width)]
+        names += parts
+        types.update({part: pa.string() for part in (parts[0], parts[-1])})
+        types.update({part: _FLOAT for part in parts[1:-1]})
+    try:
+        table = pcsv.read_csv(
+            path,
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pcsv.ParseOptions(quote_char=False),
+            convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=True, null_values=_NULL_VALUES),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        raise _FallBack() from None
+    n_rows = table.num_rows
+    # Plain text columns must not have needed quoting (the fast path disabled it).
+    for name in header:
+        if name not in widths:
+            column = table.column(name)
+            if pa.types.is_string(column.type) and n_rows and pc.any(pc.starts_with(column, '"')).as_py():
+                raise _FallBack()
+    if n_rows == 0:
+        raise _FallBack()
+
+    def assemble(name: str) -> pa.Array:
+        width = widths[name]
+        block = np.empty((n_rows, width), dtype=np.float64)
+        block[:, 0] = _edge_values(table.column(f"{name}\x000"), first=True)
+        block[:, -1] = _edge_values(table.column(f"{name}\x00{width - 1}"), first=False)
+        for i in range(1, width - 1):
+            block[:, i] = table.column(f"{name}\x00{i}").to_numpy()
+        return pa.FixedSizeListArray.from_arrays(pa.array(block.reshape(-1)), width)
+
+    # Arrow releases the GIL while casting, so tuple columns are assembled on a few threads.
+    tuple_names = [name for name in header if name in widths]
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        tuples = dict(zip(tuple_names, pool.map(assemble, tuple_names)))
+    return {name: tuples[name] if name in widths else table.column(name) for name in header}
+
+
+# --------------------------------------------------------------------------- careful path
+
+
+def _first_bad_cell(path: Path, cells: Sequence[str | None], column: str, width: int, row_ids: np.ndarray) -> FormatError:
+    for position, text in enumerate(cells):
+        try:
+            parse_tuple_cell(text, width)
+        except ValueError as exc:
+            return FormatError(str(exc), path=path, row=int(row_ids[position]), column=column)
+    return FormatError(f"could not parse tuple column (expected {width} numbers per cell)", path=path, column=column)
+
+
+def _parse_tuple_column(path: Path, column: pa.Array, name: str, width: int) -> pa.Array:
+    """Careful bulk parse of one tuple column read as strings; names the first bad cell."""
+    n_rows = len(column)
+    if pa.types.is_null(column.type):
+        return pa.FixedSizeListArray.from_arrays(pa.array(np.full(n_rows * width, np.nan)), width)
+    if not pa.types.is_string(column.type):
+        column = pc.cast(column, pa.string())
+    present = pc.is_valid(column).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(present)
+    cells = column.filter(pa.array(present)) if len(rows) != n_rows else column
+    block = np.full((n_rows, width), np.nan)
+    if len(rows):
+        offsets, data = _string_parts(cells)
+        chunk = data[offsets[0] : offsets[-1]]
+        starts = offsets[:-1] - offsets[0]
+        ends = offsets[1:] - offsets[0]
+        stripped_ok = (ends > starts)
+        well_formed = stripped_ok.all() and bool(
+            np.all(chunk[starts] == ord("(")) and np.all(chunk[np.maximum(ends - 1, 0)] == ord(")"))
+        )
+        commas = np.concatenate([[0], np.cumsum(chunk == ord(","))])
+        well_formed = well_formed and bool(np.all(commas[ends] - commas[starts] == width - 1))
+        if not well_formed:
+            raise _first_bad_cell(path, cells.to_pylist(), name, width, rows)
+        lut = np.arange(256, dtype=np.uint8)
+        lut[ord("(")] = ord("\n")
+        lut[ord(")")] = ord(" ")
+        buffer = lut[chunk].tobytes()
+        try:
+            parsed = pcsv.read_csv(
+                io.BytesIO(buffer),
+                read_options=pcsv.ReadOptions(column_names=[str(i) for i in range(width)]),
+                parse_options=pcsv.ParseOptions(quote_char=False),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={str(i): _FLOAT for i in range(width)}, null_values=_NULL_VALUES
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            raise _first_bad_cell(path, cells.to_pylist(), name, width, rows) from None
+        if parsed.num_rows != len(rows):
+            raise _first_bad_cell(path, cells.to_pylist(), name, width, rows)
+        block[rows] = np.stack([parsed.column(i).to_numpy() for i in range(width)], axis=1)
+    return pa.FixedSizeListArray.from_arrays(pa.array(block.reshape(-1)), width)
+
+
+def _read_careful(path: Path, header: list[str], widths: dict[str, int], header_len: int = 0) -> dict[str, pa.Array]:
+    types = {name: pa.string() for name in widths}
+    try:
+        table = pcsv.read_csv(
+            path,
+            read_options=pcsv.ReadOptions(column_names=header, skip_rows=1),
+            convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=True, null_values=_NULL_VALUES),
+        )
+    except pa.ArrowInvalid as exc:
+        raise _describe_arrow_error(path, exc, header_len) from None
+    out: dict[str, pa.Array] = {}
+    for name in header:
+        column = table.column(name).combine_chunks()
+        out[name] = _parse_tuple_column(path, column, name, widths[name]) if name in widths else column
+    return out
+
+
+def _describe_arrow_error(path: Path, exc: Exception, header_len: int) -> FormatError:
+    message = str(exc)
+    row = None
+    # Arrow reports "CSV parse error: Row #12: Expected 70 columns, got 69: ..."
+    marker = "Row #"
+    if marker in message:
+        try:
+            row = int(message.split(marker, 1)[1].split(":", 1)[0]) - 2  # 1-based, header = row 1
+        except ValueError:
+            row = None
+    reason = message.split(": ", 1)[-1] if "CSV parse error" in message else message
+    reason = reason.split(": ", 2)[1] if reason.startswith("Row #") and reason.count(": ") >= 1 else reason
+    reason = reason[:200]
+    return FormatError(f"malformed CSV: {reason}", path=path, row=row)
+
+
+# --------------------------------------------------------------------------- typing
+
+
+def _type_column(path: Path, name: str, column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Give a parsed column its schema type (see the module docstring)."""
+    if pa.types.is_fixed_size_list(column.type):
+        return column
+    spec = state_column_spec(name)
+    n_rows = len(column)
+    if spec is not None and spec.is_text:
+        return column if pa.types.is_string(column.type) else column.cast(pa.string())
+    if pa.types.is_null(column.type):
+        if spec is not None and spec.is_id:
+            return pa.nulls(n_rows, pa.int64())
+        return pa.array(np.full(n_rows, np.nan))
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        if spec is None:
+            return column
+        column = _strings_to_float(path, name, column)
+    if pa.types.is_boolean(column.type):
+        column = column.cast(pa.int64())
+    if pa.types.is_integer(column.type):
+        if (spec is not None and not spec.is_id) or (spec is None and column.null_count):
+            return pc.fill_null(column.cast(_FLOAT), math.nan)
+        return column.cast(pa.int64())
+    if pa.types.is_floating(column.type):
+        column = column.cast(_FLOAT)
+        if spec is not None and spec.is_id:
+            values = column.to_numpy()
+            finite = np.isfinite(values)
+            if np.all(values[finite] == np.round(values[finite])) and np.all(np.abs(values[finite]) < 2**62):
+                return pa.array(np.where(finite, values, 0).astype(np.int64), mask=~finite)
+        return pc.fill_null(column, math.nan) if column.null_count else column
+    raise FormatError(f"unexpected column type {column.type}", path=path, column=name)
+
+
+def _strings_to_float(path: Path, name: str, column: pa.Array) -> pa.Array:
+    try:
+        return pc.cast(pc.utf8_trim_whitespace(column), _FLOAT)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        for row, text in enumerate(column.to_pylist()):
+            if text is None:
+                continue
+            try:
+                _parse_number(text)
+            except ValueError:
+                raise FormatError(f"expected a number, found {text!r}", path=path, row=row, column=name) from None
+        raise FormatError("expected numbers", path=path, column=name) from None
+
+
+# --------------------------------------------------------------------------- public
+
+
+def read_state_csv(path: str | os.PathLike[str]) -> pa.Table:
+    """Read a release ``state.csv`` into a typed table (see the module docstring for types).
+
+    Raises ``MissingFileError`` if the file is absent and ``FormatError`` naming the file, row
+    (0-based frame index) and column of a malformed cell.
+    """
+    path = Path(path)
+    header, widths, header_len = _sniff(path)
+    try:
+        columns = _read_fast(path, header, widths)
+    except _FallBack:
+        columns = _read_careful(path, header, widths, header_len)
+    typed = {name: _type_column(path, name, columns[name]) for name in header}
+    return pa.table(typed)

@@ -1,0 +1,174 @@
+"""Draw what a sample's annotations say, to check them by eye.
+
+Skeletons are projected through :mod:`wildworld.geometry` exactly as the reader delivers them
+(bones cut at the near plane, as the release's own renderer does), optionally over the RGB
+frames; depth is shown with a colour map beside them; a contact sheet shows a few frames.
+Frames with an invalid camera are drawn without skeletons.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import cv2
+import numpy as np
+
+from ._atomic import atomic_path
+from .geometry import DEFAULT_NEAR, clip_segment_to_near, world_to_camera
+from .release.sample import Sample, open_sample
+from .video.decode import iter_frames
+from .video.encode import VideoWriter
+
+__all__ = ["RenderResult", "render_sample", "draw_skeletons", "colorize_depth", "contact_sheet"]
+
+# BGR-free: frames are RGB throughout. Player white, weapon yellow, monsters by index.
+_PLAYER = (255, 255, 255)
+_WEAPON = (255, 220, 0)
+_MONSTERS = [(255, 80, 80), (80, 200, 255), (120, 255, 120), (255, 120, 255)]
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    video: Path | None
+    sheet: Path | None
+    frames: int
+
+
+def _color(kind: str, index: int) -> tuple[int, int, int]:
+    if kind == "n":
+        return _PLAYER
+    if kind == "w":
+        return _WEAPON
+    return _MONSTERS[index % len(_MONSTERS)]
+
+
+def draw_skeletons(
+    canvas: np.ndarray,
+    joints: dict[str, np.ndarray],
+    edges: dict[str, np.ndarray],
+    K: np.ndarray,
+    position: np.ndarray,
+    rotation: np.ndarray,
+    *,
+    near: float = DEFAULT_NEAR,
+    thickness: int = 1,
+) -> np.ndarray:
+    """Draw every entity's bones on an RGB ``canvas`` (in place) for one frame.
+
+    ``joints`` maps a skeleton key (``n0_1``) to its ``(J, 3)`` world joints for this frame;
+    ``edges`` maps the key to ``(E, 2)`` joint pairs.
+    """
+    if not (np.isfinite(K).all() and np.isfinite(position).all() and np.isfinite(rotation).all()):
+        return canvas
+    from .release.skeleton import parse_skeleton_key
+
+    for name, points in joints.items():
+        pairs = edges.get(name)
+        if pairs is None or len(pairs) == 0:
+            continue
+        key = parse_skeleton_key(name)
+        cam = world_to_camera(points[None], position, rotation)[0]
+        a, b, visible = clip_segment_to_near(cam[pairs[:, 0]], cam[pairs[:, 1]], near=near)
+        if not visible.any():
+            continue
+        a, b = a[visible], b[visible]
+        ua = np.stack([K[0] * a[:, 0] / a[:, 2] + K[2], K[1] * a[:, 1] / a[:, 2] + K[3]], axis=1)
+        ub = np.stack([K[0] * b[:, 0] / b[:, 2] + K[2], K[1] * b[:, 1] / b[:, 2] + K[3]], axis=1)
+        lines = np.stack([ua, ub], axis=1)
+        lines = lines[np.isfinite(lines).all(axis=(1, 2)) & (np.abs(lines) < 1e5).all(axis=(1, 2))]
+        polylines = [np.round(line).astype(np.int32) for line in lines]
+        cv2.polylines(canvas, polylines, isClosed=False, color=_color(key.kind, key.index), thickness=thickness, lineType=cv2.LINE_AA)
+    return canvas
+
+
+def colorize_depth(depth: np.ndarray) -> np.ndarray:
+    """8-bit depth ``(H, W)`` -> RGB with the turbo colour map."""
+    bgr = cv2.applyColorMap(np.asarray(depth, dtype=np.uint8), cv2.COLORMAP_TURBO)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _label(image: np.ndarray, text: str) -> np.ndarray:
+    cv2.putText(image, text, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 0), 1, cv2.LINE_AA)
+    return image
+
+
+def contact_sheet(tiles: Sequence[np.ndarray], *, columns: int = 3) -> np.ndarray:
+    """Arrange equally sized RGB tiles in a grid."""
+    if not tiles:
+        raise ValueError("no tiles for the contact sheet")
+    height, width = tiles[0].shape[:2]
+    rows = -(-len(tiles) // columns)
+    sheet = np.zeros((rows * height, columns * width, 3), dtype=np.uint8)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, columns)
+        sheet[r * height : (r + 1) * height, c * width : (c + 1) * width] = tile
+    return sheet
+
+
+def _frames(sample: Sample, overlay_rgb: bool, depth: bool) -> Iterator[tuple[int, np.ndarray | None, np.ndarray | None]]:
+    rgb_iter = iter_frames(sample.file("rgb")) if overlay_rgb else None
+    depth_iter = iter_frames(sample.file("depth"), color="gray") if depth else None
+    for index in range(sample.num_frames):
+        rgb = next(rgb_iter, None) if rgb_iter is not None else None
+        dep = next(depth_iter, None) if depth_iter is not None else None
+        yield index, rgb, dep
+
+
+def render_sample(
+    sample: Sample | str | os.PathLike[str],
+    out: str | os.PathLike[str] | None,
+    *,
+    overlay_rgb: bool = False,
+    depth: bool = False,
+    sheet: str | os.PathLike[str] | None = None,
+    sheet_frames: int = 6,
+    max_frames: int | None = None,
+    near: float = DEFAULT_NEAR,
+) -> RenderResult:
+    """Render the skeleton view of a sample to ``out`` (MP4) and/or a contact sheet PNG.
+
+    ``overlay_rgb`` draws over the RGB frames (else black); ``depth`` adds the colour-mapped
+    depth beside each frame.
+    """
+    if not isinstance(sample, Sample):
+        sample = open_sample(sample)
+    camera = sample.camera
+    edges_by_type = sample.edges
+    entities = {name: sample.skeleton[name] for name in sample.skeleton}
+    edges = {name: edges_by_type.get(entity.key.edges_key, np.zeros((0, 2), np.int64)) for name, entity in entities.items()}
+    width, height = sample.size
+    n = sample.num_frames if max_frames is None else min(sample.num_frames, max_frames)
+    wanted_tiles = set(np.linspace(0, n - 1, num=min(sheet_frames, n)).round().astype(int).tolist()) if sheet else set()
+    tiles: list[np.ndarray] = []
+    out_width = width * (2 if depth else 1)
+    writer = VideoWriter(out, fps=sample.fps or 30.0, width=out_width, height=height) if out is not None else None
+    try:
+        for index, rgb, dep in _frames(sample, overlay_rgb, depth):
+            if index >= n:
+                break
+            canvas = rgb.copy() if rgb is not None else np.zeros((height, width, 3), dtype=np.uint8)
+            joints = {name: entity.joints[index] for name, entity in entities.items() if index < entity.num_frames}
+            draw_skeletons(canvas, joints, edges, camera.K[index], camera.position[index], camera.rotation[index], near=near)
+            frame = np.concatenate([canvas, colorize_depth(dep)], axis=1) if dep is not None else canvas
+            if writer is not None:
+                writer.write(frame)
+            if index in wanted_tiles:
+                tiles.append(_label(frame.copy(), f"frame {index}"))
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    video = writer.close() if writer is not None else None
+    sheet_path = None
+    if sheet and tiles:
+        sheet_path = Path(sheet)
+        image = contact_sheet(tiles, columns=min(3, len(tiles)))
+        with atomic_path(sheet_path) as tmp:
+            ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+            if not ok:
+                raise OSError(f"{sheet_path}: PNG encoding failed")
+            tmp.write_bytes(encoded.tobytes())
+    return RenderResult(video=video, sheet=sheet_path, frames=n)

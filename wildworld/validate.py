@@ -1,0 +1,343 @@
+"""Validate release samples and part directories: every problem at once, as findings.
+
+A finding has a severity (``error`` makes the target invalid, ``warning`` does not), a stable
+``code``, the file, and where known the row (0-based frame), column or key. The validator
+never raises on bad content: an unreadable file is a finding, not a traceback.
+
+Checks per sample: the four stream files exist; state.csv parses (row and column of a bad
+cell) and has the schema's required columns; quaternions are unit (within ``QUAT_TOLERANCE``);
+intrinsics are positive; invalid-camera rows are counted (warning); skeleton keys parse, arrays
+are float (N, J, 3), every key has an edges entry whose indices are < J; videos open, their
+frames are counted by demuxing (which catches truncation), the first and last frames decode;
+rgb/depth/state/skeleton frame counts agree; rgb and depth agree on fps and size.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Literal
+
+import numpy as np
+
+from . import layout
+from .errors import FormatError, MissingFileError, WildWorldError
+from .schemas import load_record_schema, load_state_schema
+
+__all__ = ["Finding", "ValidationReport", "validate_sample", "validate_part", "validate_path", "QUAT_TOLERANCE"]
+
+#: |norm - 1| above this makes a quaternion row an error.
+QUAT_TOLERANCE = 1e-2
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    code: str
+    path: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+    key: str | None = None
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def __str__(self) -> str:
+        where = [self.path]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        if self.key is not None:
+            where.append(f"key {self.key!r}")
+        return f"{self.severity}: {self.code}: {', '.join(where)}: {self.message}"
+
+
+@dataclass
+class ValidationReport:
+    """All findings for one target (sample, part or store)."""
+
+    target: str
+    kind: str
+    findings: list[Finding] = field(default_factory=list)
+    samples: int = 0
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict:
+        return {
+            "target": self.target,
+            "kind": self.kind,
+            "valid": self.ok,
+            "samples": self.samples,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def add(self, severity: Severity, code: str, path: object, message: str, **where) -> None:
+        self.findings.append(Finding(severity, code, str(path), message, **where))
+
+    def guard(self, code: str, path: object, action: Callable[[], object]) -> object | None:
+        """Run ``action``; turn any failure into one finding (the validator must not crash)."""
+        try:
+            return action()
+        except FormatError as exc:
+            self.add("error", code, exc.path or path, exc.reason, row=exc.row, column=exc.column, key=exc.key)
+        except MissingFileError as exc:
+            self.add("error", "missing-file", path, str(exc))
+        except (WildWorldError, OSError, ValueError, KeyError, EOFError, RuntimeError) as exc:
+            self.add("error", code, path, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - corrupted input must never crash validation
+            self.add("error", code, path, f"unexpected {type(exc).__name__}: {exc}")
+        return None
+
+
+# ----------------------------------------------------------------------------- state
+
+
+def _required_state_columns(columns: list[str]) -> list[str]:
+    state = load_state_schema()
+    required = [spec.csv for spec in load_record_schema("camera").fields if spec.csv and spec.required]
+    required += [spec.name for spec in state.globals if spec.required]
+    for kind, entity in state.entities.items():
+        indices = state.entity_indices(columns, kind)
+        if kind == "player" and not indices:
+            indices = [0]  # at least one player is required
+        for index in indices:
+            required += [entity.column(index, spec.name) for spec in entity.fields if spec.required]
+    return required
+
+
+def _check_state(table, path: Path, out: _Collector) -> None:
+    from .release.sample import column_array
+
+    columns = table.column_names
+    for name in _required_state_columns(columns):
+        if name not in columns:
+            out.add("error", "missing-column", path, "required column is missing", column=name)
+    state = load_state_schema()
+    quaternion_columns = ["camera.rot"] + [
+        state.entities[kind].column(i, "rot") for kind in state.entities for i in state.entity_indices(columns, kind)
+    ]
+    for name in quaternion_columns:
+        if name not in columns:
+            continue
+        q = column_array(table, name)
+        if q.ndim != 2 or q.shape[1] != 4:
+            out.add("error", "bad-quaternion", path, f"expected 4 components, found shape {q.shape}", column=name)
+            continue
+        finite = np.isfinite(q).all(axis=1)
+        norm = np.linalg.norm(np.where(finite[:, None], q, 0.0), axis=1)
+        bad = np.flatnonzero(finite & (np.abs(norm - 1.0) > QUAT_TOLERANCE))
+        if bad.size:
+            out.add(
+                "error", "bad-quaternion", path,
+                f"{bad.size} rows are not unit quaternions (first has norm {norm[bad[0]]:.4f}, tolerance {QUAT_TOLERANCE})",
+                row=int(bad[0]), column=name,
+            )
+    if {"camera.K", "camera.pos", "camera.rot"} <= set(columns):
+        K = column_array(table, "camera.K")
+        pos = column_array(table, "camera.pos")
+        rot = column_array(table, "camera.rot")
+        valid = np.isfinite(K).all(1) & np.isfinite(pos).all(1) & np.isfinite(rot).all(1)
+        invalid = int((~valid).sum())
+        if invalid:
+            first = int(np.flatnonzero(~valid)[0])
+            out.add("warning", "invalid-camera", path, f"{invalid} of {len(valid)} rows have an invalid (NaN) camera", row=first, column="camera.K")
+        bad_k = np.flatnonzero(valid & ((K[:, 0] <= 0) | (K[:, 1] <= 0)))
+        if bad_k.size:
+            out.add("error", "bad-intrinsics", path, f"{bad_k.size} rows have non-positive focal lengths", row=int(bad_k[0]), column="camera.K")
+
+
+# ----------------------------------------------------------------------------- skeleton
+
+
+def _check_skeleton(path: Path, edges: dict[str, np.ndarray] | None, out: _Collector) -> dict[str, int]:
+    """Check every array and its edges; return ``{key: frames}`` of readable arrays."""
+    from .release.skeleton import SkeletonFile
+
+    frames: dict[str, int] = {}
+    handle = out.guard("skeleton-unreadable", path, lambda: SkeletonFile(path))
+    if handle is None:
+        return frames
+    with handle:
+        for name in handle:
+            entity = out.guard("skeleton-unreadable", path, lambda name=name: handle[name])
+            if entity is None:
+                continue
+            frames[name] = entity.num_frames
+            if edges is None:
+                continue
+            edges_key = entity.key.edges_key
+            if edges_key not in edges:
+                out.add("error", "missing-edges", path, f"no entry {edges_key!r} in {layout.EDGES_FILE}", key=name)
+                continue
+            pairs = edges[edges_key]
+            if pairs.size and pairs.max() >= entity.num_joints:
+                out.add(
+                    "error", "edge-out-of-range", path,
+                    f"edges of {edges_key!r} reach joint {int(pairs.max())} but the array has J={entity.num_joints}",
+                    key=name,
+                )
+    return frames
+
+
+# ----------------------------------------------------------------------------- video
+
+
+@dataclass(frozen=True)
+class _VideoFacts:
+    frames: int
+    fps: float
+    width: int
+    height: int
+
+
+def _check_video(path: Path, color: str, out: _Collector, *, decode_ends: bool) -> _VideoFacts | None:
+    from .video.decode import open_video
+
+    reader = out.guard("video-unreadable", path, lambda: open_video(path, backend="pyav", color=color))
+    if reader is None:
+        return None
+    with reader:
+        facts = _VideoFacts(reader.num_frames, reader.fps, reader.width, reader.height)
+        if facts.frames == 0:
+            out.add("error", "video-empty", path, "the video holds no frames")
+            return facts
+        if decode_ends:
+            for label, index in (("first", 0), ("last", facts.frames - 1)):
+                try:
+                    reader.get([index])
+                except Exception as exc:  # noqa: BLE001 - a corrupted stream is a finding
+                    reason = exc.reason if isinstance(exc, FormatError) else f"{type(exc).__name__}: {exc}"
+                    out.add("error", f"{label}-frame-undecodable", path, f"frame {index} does not decode ({reason})")
+    return facts
+
+
+# ----------------------------------------------------------------------------- sample / part
+
+
+def validate_sample(
+    sample_dir: str | os.PathLike[str],
+    *,
+    edges: dict[str, np.ndarray] | None = None,
+    decode_ends: bool = True,
+) -> ValidationReport:
+    """Validate one sample directory (``edges`` defaults to the part's skeleton_edges.json)."""
+    from .release.skeleton import read_skeleton_edges
+    from .release.state_csv import read_state_csv
+
+    sample = Path(sample_dir)
+    out = _Collector()
+    files = {stream: layout.sample_file(sample, stream) for stream in layout.STREAM_FILES}
+    for stream, file in files.items():
+        if not file.is_file():
+            out.add("error", "missing-file", file, f"the {stream} file is missing")
+    if edges is None:
+        edges_path = layout.find_edges_file(sample)
+        if edges_path is None:
+            out.add("error", "missing-file", sample.parent / layout.EDGES_FILE, "skeleton_edges.json is missing")
+        else:
+            edges = out.guard("edges-unreadable", edges_path, lambda: read_skeleton_edges(edges_path))
+
+    counts: dict[str, int] = {}
+    if files["state"].is_file():
+        table = out.guard("state-unreadable", files["state"], lambda: read_state_csv(files["state"]))
+        if table is not None:
+            counts["state.csv rows"] = table.num_rows
+            out.guard("state-unreadable", files["state"], lambda: _check_state(table, files["state"], out))
+    if files["skeleton"].is_file():
+        skeleton_frames = _check_skeleton(files["skeleton"], edges, out)
+        for name, n in skeleton_frames.items():
+            counts[f"skeleton {name}"] = n
+    videos = {}
+    for stream, color in (("rgb", "rgb"), ("depth", "gray")):
+        if files[stream].is_file():
+            facts = _check_video(files[stream], color, out, decode_ends=decode_ends)
+            if facts is not None:
+                videos[stream] = facts
+                counts[f"{stream} frames"] = facts.frames
+    if len(set(counts.values())) > 1:
+        listing = ", ".join(f"{k}={v}" for k, v in counts.items())
+        out.add("error", "frame-count-mismatch", sample, f"streams disagree on the number of frames: {listing}")
+    if "rgb" in videos and "depth" in videos:
+        rgb, depth = videos["rgb"], videos["depth"]
+        if abs(rgb.fps - depth.fps) > 1e-3:
+            out.add("error", "fps-mismatch", sample, f"rgb.mp4 runs at {rgb.fps:g} fps but depth.mkv at {depth.fps:g} fps")
+        if (rgb.width, rgb.height) != (depth.width, depth.height):
+            out.add(
+                "error", "size-mismatch", sample,
+                f"rgb.mp4 is {rgb.width}x{rgb.height} but depth.mkv is {depth.width}x{depth.height}",
+            )
+    report = ValidationReport(target=str(sample), kind="sample", findings=out.findings, samples=1)
+    return report
+
+
+def validate_part(part_dir: str | os.PathLike[str], *, decode_ends: bool = True, progress: Callable[[str], None] | None = None) -> ValidationReport:
+    """Validate every sample of a part directory and its skeleton_edges.json."""
+    from .release.skeleton import read_skeleton_edges
+
+    part = Path(part_dir)
+    out = _Collector()
+    edges_path = part / layout.EDGES_FILE
+    edges = None
+    if not edges_path.is_file():
+        out.add("error", "missing-file", edges_path, "skeleton_edges.json is missing from the part directory")
+    else:
+        edges = out.guard("edges-unreadable", edges_path, lambda: read_skeleton_edges(edges_path))
+    samples = layout.list_sample_dirs(part)
+    if not samples:
+        out.add("error", "no-samples", part, "no sample directories (with rgb.mp4, depth.mkv, state.csv, skeleton.npz) found")
+    for sample in samples:
+        if progress is not None:
+            progress(sample.name)
+        report = validate_sample(sample, edges=edges if edges is not None else {}, decode_ends=decode_ends)
+        out.findings.extend(report.findings)
+    return ValidationReport(target=str(part), kind="part", findings=out.findings, samples=len(samples))
+
+
+def validate_path(
+    path: str | os.PathLike[str], *, decode_ends: bool = True, progress: Callable[[str], None] | None = None
+) -> ValidationReport:
+    """Validate a sample directory, a part directory or (when it has a manifest) a store."""
+    target = Path(path)
+    if not target.exists():
+        raise MissingFileError(f"{target}: no such file or directory")
+    if not target.is_dir():
+        raise WildWorldError(f"{target}: expected a sample directory, a part directory or a store")
+    from .store import layout as store_layout
+
+    if (target / store_layout.MANIFEST_FILE).exists():
+        from .store.validate import validate_store
+
+        return validate_store(target, progress=progress)
+    if layout.is_sample_dir(target):
+        return validate_sample(target, decode_ends=decode_ends)
+    return validate_part(target, decode_ends=decode_ends, progress=progress)
+
+
+def summarize(findings: Iterable[Finding]) -> dict[str, int]:
+    """Count findings by code."""
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.code] = counts.get(finding.code, 0) + 1
+    return counts
