@@ -99,6 +99,43 @@ def render(
         console.print(f"wrote {result.sheet}")
 
 
+def _resolution(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise fail(f"--resolution {text!r} is not WIDTHxHEIGHT, e.g. 320x180") from None
+    return width, height
+
+
+@app.command()
+@friendly
+def synth(
+    out: Path = typer.Argument(..., help="Part directory to write (created if needed)."),
+    samples: int = typer.Option(3, "--samples", min=1, help="Number of samples."),
+    seconds: float = typer.Option(10.0, "--seconds", min=0.1, help="Length of each sample."),
+    resolution: str = typer.Option("320x180", "--resolution", help="WIDTHxHEIGHT (even numbers)."),
+    seed: int = typer.Option(0, "--seed", help="Same seed, same data."),
+    crf: int = typer.Option(23, "--crf", min=0, max=51, help="H.264 quality of rgb.mp4 (lower is better)."),
+    gop: int = typer.Option(30, "--gop", min=1, help="Keyframe interval of both videos."),
+) -> None:
+    """Generate synthetic samples in exactly the release layout (resumable)."""
+    from wildworld.synth import SynthOptions, generate
+
+    from ._common import progress_bar
+
+    width, height = _resolution(resolution)
+    options = SynthOptions(samples=samples, seconds=seconds, width=width, height=height, seed=seed, crf=crf, gop=gop)
+    with progress_bar() as bar:
+        task = bar.add_task("generating", total=options.samples * options.frames)
+        paths = generate(
+            out, options,
+            on_sample=lambda sample_id, frames: bar.update(task, description=f"sample {sample_id}"),
+            on_frame=lambda index: bar.advance(task),
+        )
+        bar.update(task, completed=options.samples * options.frames)
+    console.print(f"wrote {len(paths)} samples of {options.frames} frames to {out}")
+
+
 def main() -> None:
     app()
 

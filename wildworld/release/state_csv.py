@@ -39,8 +39,10 @@ from ..schemas import FieldSpec, load_record_schema, load_state_schema
 
 __all__ = ["read_state_csv", "parse_tuple_cell", "MISSING_SPELLINGS", "state_column_spec"]
 
-#: Cell texts read as a missing value (case-insensitive for the nan/none/null family).
+#: Numeric cell texts read as a missing value (compared case-insensitively).
 MISSING_SPELLINGS = ("", "nan", "-nan", "+nan", "none", "null", "na", "n/a", "#n/a")
+#: Text cell spellings of a missing value. ``none`` is not among them: it is a ``cond`` category.
+TEXT_MISSING = ("", "nan", "NaN", "NAN", "-nan", "null", "NULL")
 _NULL_VALUES = sorted(
     {s for word in MISSING_SPELLINGS for s in (word, word.upper(), word.capitalize())} | {"NaN", "-NaN"}
 )
@@ -214,10 +216,15 @@ def _edge_values(column: pa.ChunkedArray, *, first: bool) -> np.ndarray:
     return values[1::2]
 
 
+def _text_types(header: list[str]) -> dict[str, pa.DataType]:
+    """Schema text columns are read as text: inference would turn an all-``none`` column null."""
+    return {name: pa.string() for name in header if (spec := state_column_spec(name)) is not None and spec.is_text}
+
+
 def _read_fast(path: Path, header: list[str], widths: dict[str, int]) -> dict[str, pa.ChunkedArray | pa.Array]:
     """Quoting off: each tuple splits into k fields; inner ones parse as floats in this pass."""
     names: list[str] = []
-    types: dict[str, pa.DataType] = {}
+    types: dict[str, pa.DataType] = _text_types(header)
     for name in header:
         width = widths.get(name)
         if not width:
@@ -234,7 +241,7 @@ def _read_fast(path: Path, header: list[str], widths: dict[str, int]) -> dict[st
             path,
             read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pcsv.ParseOptions(quote_char=False),
-            convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=True, null_values=_NULL_VALUES),
+            convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False, null_values=_NULL_VALUES),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         raise _FallBack() from None
@@ -283,7 +290,8 @@ def _parse_tuple_column(path: Path, column: pa.Array, name: str, width: int) -> 
         return pa.FixedSizeListArray.from_arrays(pa.array(np.full(n_rows * width, np.nan)), width)
     if not pa.types.is_string(column.type):
         column = pc.cast(column, pa.string())
-    present = pc.is_valid(column).to_numpy(zero_copy_only=False)
+    missing = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(column)), value_set=pa.array(list(MISSING_SPELLINGS)))
+    present = ~pc.fill_null(missing, True).to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(present)
     cells = column.filter(pa.array(present)) if len(rows) != n_rows else column
     block = np.full((n_rows, width), np.nan)
@@ -304,30 +312,38 @@ def _parse_tuple_column(path: Path, column: pa.Array, name: str, width: int) -> 
         lut[ord("(")] = ord("\n")
         lut[ord(")")] = ord(" ")
         buffer = lut[chunk].tobytes()
+        names = [str(i) for i in range(width)]
         try:
             parsed = pcsv.read_csv(
                 io.BytesIO(buffer),
-                read_options=pcsv.ReadOptions(column_names=[str(i) for i in range(width)]),
+                read_options=pcsv.ReadOptions(column_names=names),
                 parse_options=pcsv.ParseOptions(quote_char=False),
-                convert_options=pcsv.ConvertOptions(
-                    column_types={str(i): _FLOAT for i in range(width)}, null_values=_NULL_VALUES
-                ),
+                convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names}),
             )
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            components = [_components_to_float(parsed.column(i)) for i in range(width)]
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             raise _first_bad_cell(path, cells.to_pylist(), name, width, rows) from None
         if parsed.num_rows != len(rows):
             raise _first_bad_cell(path, cells.to_pylist(), name, width, rows)
-        block[rows] = np.stack([parsed.column(i).to_numpy() for i in range(width)], axis=1)
+        block[rows] = np.stack(components, axis=1)
     return pa.FixedSizeListArray.from_arrays(pa.array(block.reshape(-1)), width)
 
 
+def _components_to_float(strings: pa.ChunkedArray) -> np.ndarray:
+    """Trimmed tuple components -> float64; every missing spelling (any case) becomes NaN."""
+    trimmed = pc.utf8_trim_whitespace(strings)
+    missing = pc.is_in(pc.utf8_lower(trimmed), value_set=pa.array(list(MISSING_SPELLINGS)))
+    values = pc.cast(pc.if_else(missing, pa.scalar(None, pa.string()), trimmed), _FLOAT)
+    return values.to_numpy()
+
+
 def _read_careful(path: Path, header: list[str], widths: dict[str, int], header_len: int = 0) -> dict[str, pa.Array]:
-    types = {name: pa.string() for name in widths}
+    types = {**_text_types(header), **{name: pa.string() for name in widths}}
     try:
         table = pcsv.read_csv(
             path,
             read_options=pcsv.ReadOptions(column_names=header, skip_rows=1),
-            convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=True, null_values=_NULL_VALUES),
+            convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False, null_values=_NULL_VALUES),
         )
     except pa.ArrowInvalid as exc:
         raise _describe_arrow_error(path, exc, header_len) from None
@@ -363,15 +379,14 @@ def _type_column(path: Path, name: str, column: pa.ChunkedArray | pa.Array) -> p
         return column
     spec = state_column_spec(name)
     n_rows = len(column)
-    if spec is not None and spec.is_text:
-        return column if pa.types.is_string(column.type) else column.cast(pa.string())
+    if (spec is not None and spec.is_text) or (spec is None and pa.types.is_string(column.type)):
+        text = column if pa.types.is_string(column.type) else column.cast(pa.string())
+        return pc.if_else(pc.is_in(text, value_set=pa.array(list(TEXT_MISSING))), pa.scalar(None, pa.string()), text)
     if pa.types.is_null(column.type):
         if spec is not None and spec.is_id:
             return pa.nulls(n_rows, pa.int64())
         return pa.array(np.full(n_rows, np.nan))
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        if spec is None:
-            return column
         column = _strings_to_float(path, name, column)
     if pa.types.is_boolean(column.type):
         column = column.cast(pa.int64())
@@ -391,8 +406,9 @@ def _type_column(path: Path, name: str, column: pa.ChunkedArray | pa.Array) -> p
 
 
 def _strings_to_float(path: Path, name: str, column: pa.Array) -> pa.Array:
+    """A numeric column that Arrow left as text (odd missing spellings, or a bad cell)."""
     try:
-        return pc.cast(pc.utf8_trim_whitespace(column), _FLOAT)
+        return pa.array(_components_to_float(column))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         for row, text in enumerate(column.to_pylist()):
             if text is None:

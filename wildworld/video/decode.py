@@ -180,14 +180,18 @@ class _PyAVReader(VideoReader):
         got: dict[int, np.ndarray] = {}
         position = 0
         while position < len(wanted):
+            captured = False
             for index, frame in self._frames_from(wanted[position]):
                 if index == wanted[position]:
                     got[index] = _to_array(frame, self.color)
                     position += 1
+                    captured = True
                 if position == len(wanted):
                     break
-                # Seek rather than decode forward when a keyframe lies before the next target.
-                if self._keyframe_before(wanted[position]) > index + 1:
+                # Once this pass has delivered a frame, seek rather than decode forward when a
+                # keyframe lies between here and the next target. (Never before: a seek may
+                # land on an earlier keyframe than asked, and must then decode forward.)
+                if captured and self._keyframe_before(wanted[position]) > index + 1:
                     break
             else:
                 if position < len(wanted):

@@ -1,0 +1,64 @@
+"""Synthetic world generation speed, pinned to one CPU core.
+
+    python benchmarks/synth_speed.py [--frames 300] [--resolutions 320x180 1280x720]
+
+For each resolution: frames/s of the whole generation of one sample (simulate, annotate,
+render, encode RGB + depth, write), and of its parts. The reference measured in the same run
+is the encoders alone on the same frames (PyAV H.264 + lossless HEVC), so the ratio says how
+much the world itself adds on top of writing videos at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from wildworld.synth import SyntheticWorld, make_script, write_sample
+from wildworld.synth.world import encode_depth
+from wildworld.video import VideoWriter
+
+
+def measure(width: int, height: int, frames: int) -> None:
+    script = make_script(0, 0, frames=frames, width=width, height=height)
+    world = SyntheticWorld(script)
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        write_sample(world, Path(tmp) / "sample")
+        total = time.perf_counter() - start
+        start = time.perf_counter()
+        states = world.states()
+        world.annotate(states)
+        annotate = time.perf_counter() - start
+        start = time.perf_counter()
+        pictures = [world.render(state) for state in states]
+        render = time.perf_counter() - start
+        start = time.perf_counter()
+        with VideoWriter(Path(tmp) / "r.mp4", fps=30, width=width, height=height, crf=23, gop=30) as rgb_w, \
+                VideoWriter(Path(tmp) / "d.mkv", fps=30, width=width, height=height, profile="depth", gop=30) as depth_w:
+            for rgb, depth in pictures:
+                rgb_w.write(rgb)
+                depth_w.write(encode_depth(depth))
+        encode = time.perf_counter() - start
+    print(f"{width}x{height}: {frames / total:7.1f} frames/s end to end "
+          f"(simulate+annotate {frames / annotate:8.0f} f/s, render {frames / render:6.1f} f/s, "
+          f"encode-only reference {frames / encode:6.1f} f/s; generation costs {total / encode:.2f}x the encoders alone)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--resolutions", nargs="+", default=["320x180", "1280x720"])
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+        print("pinned to one CPU core")
+    for text in args.resolutions:
+        width, height = (int(v) for v in text.split("x"))
+        measure(width, height, args.frames if width <= 640 else max(30, args.frames // 5))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Shared fixtures: synthetic data made by factories, never downloaded."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DATA = ROOT / "sample_data" / "data_part1"
+
+
+@pytest.fixture(scope="session")
+def synth_part(tmp_path_factory) -> Path:
+    """A small synthetic part: 3 samples x 2 s at 160x96 (covers two monsters, a companion
+    tracked in list slot 1, a monster that leaves, invalid-camera rows)."""
+    from wildworld.synth import SynthOptions, generate
+
+    out = tmp_path_factory.mktemp("synth") / "data_part1"
+    generate(out, SynthOptions(samples=3, seconds=2.0, width=160, height=96, seed=7))
+    return out
+
+
+@pytest.fixture()
+def part_copy(synth_part, tmp_path) -> Path:
+    """A private copy of the synthetic part that a test may break."""
+    target = tmp_path / "data_part1"
+    shutil.copytree(synth_part, target)
+    return target
+
+
+@pytest.fixture()
+def sample_copy(part_copy) -> Path:
+    return part_copy / "000000"
+
+
+@pytest.fixture(scope="session")
+def bundled_part() -> Path:
+    if not SAMPLE_DATA.exists():
+        pytest.skip("sample_data/ is not present in this checkout")
+    return SAMPLE_DATA

@@ -1,0 +1,166 @@
+"""state.csv reader: cell parser (hypothesis), typing, missing values, errors, fast = careful."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wildworld import FormatError, MissingFileError, read_state_csv
+from wildworld.release._examples import example_state_columns
+from wildworld.release.state_csv import _read_careful, _sniff, _type_column, parse_tuple_cell
+from wildworld.release.writer import format_cell, write_state_csv
+
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+number = st.one_of(finite, st.just(math.nan), st.just(-0.0), st.just(0.0))
+
+
+def _spell(value: float, style: int) -> str:
+    if math.isnan(value):
+        return ["nan", "NaN", "-nan", "None", "NAN"][style % 5]
+    return [repr(value), f"{value:.17e}", f"{value:.17g}", f"{value:.17E}"][style % 4]
+
+
+@given(values=st.lists(number, min_size=1, max_size=6), style=st.integers(0, 19), spaces=st.sampled_from(["", " ", "  "]))
+def test_parse_tuple_cell_round_trips(values, style, spaces):
+    text = "(" + ("," + spaces).join(_spell(v, style + i) for i, v in enumerate(values)) + ")"
+    parsed = parse_tuple_cell(text, len(values))
+    assert len(parsed) == len(values)
+    for got, want in zip(parsed, values):
+        if math.isnan(want):
+            assert math.isnan(got)
+        else:
+            assert got == want
+            assert math.copysign(1.0, got) == math.copysign(1.0, want)  # negative zero survives
+
+
+@pytest.mark.parametrize("text", ["", "nan", "NaN", " nan ", "None", "null"])
+def test_missing_cells_are_nan_tuples(text):
+    assert all(math.isnan(v) for v in parse_tuple_cell(text, 3))
+    assert parse_tuple_cell(text) is None
+
+
+@pytest.mark.parametrize("text", ["(1, 2", "1, 2, 3", "(1, x, 3)", "(1, 2, 3, 4)", "(1;2;3)", "((1, 2, 3))"])
+def test_malformed_cells_raise(text):
+    with pytest.raises(ValueError):
+        parse_tuple_cell(text, 3)
+
+
+def _write(path, columns):
+    write_state_csv(path, columns, decimals=None)
+    return path
+
+
+def _careful(path):
+    header, widths, header_len = _sniff(path)
+    cols = _read_careful(path, header, widths, header_len)
+    return pa.table({name: _type_column(path, name, cols[name]) for name in header})
+
+
+def _assert_tables_equal(a: pa.Table, b: pa.Table):
+    assert a.schema == b.schema
+    for name in a.column_names:
+        x, y = a.column(name).combine_chunks(), b.column(name).combine_chunks()
+        if pa.types.is_fixed_size_list(x.type):
+            np.testing.assert_array_equal(np.asarray(x.flatten()), np.asarray(y.flatten()))
+        elif pa.types.is_floating(x.type):
+            np.testing.assert_array_equal(x.to_numpy(zero_copy_only=False), y.to_numpy(zero_copy_only=False))
+        else:
+            assert x.equals(y), name
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.integers(1, 40), players=st.integers(1, 3), monsters=st.integers(0, 3), seed=st.integers(0, 10_000))
+def test_fast_path_equals_careful_path(tmp_path_factory, rows, players, monsters, seed):
+    path = tmp_path_factory.mktemp("csv") / "state.csv"
+    _write(path, example_state_columns(rows, players=players, monsters=monsters, seed=seed, invalid_camera_rows=rows // 3))
+    _assert_tables_equal(read_state_csv(path), _careful(path))
+
+
+def test_types_entities_and_values(tmp_path):
+    columns = example_state_columns(50, players=2, monsters=2, seed=1, invalid_camera_rows=5)
+    columns["custom.extra"] = ["hello"] * 50
+    columns["custom.counter"] = np.arange(50)
+    columns["custom.vec"] = np.ones((50, 2))
+    table = read_state_csv(_write(tmp_path / "state.csv", columns))
+    assert table.column_names == list(columns)
+    assert table.schema.field("camera.K").type == pa.list_(pa.float64(), 4)
+    assert table.schema.field("npc.list.1.pos").type == pa.list_(pa.float64(), 3)
+    assert table.schema.field("monster.list.1.rot").type == pa.list_(pa.float64(), 4)
+    assert table.schema.field("npc.list.0.motion_id").type == pa.int64()
+    assert table.schema.field("npc.list.0.hp").type == pa.float64()
+    assert pa.types.is_string(table.schema.field("monster.list.0.cond").type)
+    assert table.schema.field("custom.extra").type == pa.string()
+    assert table.schema.field("custom.counter").type == pa.int64()
+    assert table.schema.field("custom.vec").type == pa.list_(pa.float64(), 2)
+    got = np.asarray(table.column("npc.list.1.pos").combine_chunks().flatten()).reshape(-1, 3)
+    np.testing.assert_array_equal(got, columns["npc.list.1.pos"])
+    invalid = np.isnan(np.asarray(table.column("camera.K").combine_chunks().flatten()).reshape(-1, 4)).all(1)
+    assert invalid.sum() == 5
+
+
+def test_every_missing_spelling(tmp_path):
+    """Bare nan, empty cells and nan components give NaN (or null ids); nothing raises."""
+    lines = [
+        "camera.K,camera.pos,npc.tracking,npc.list.0.member_id,npc.list.0.hp,monster.list.0.type_id,monster.list.0.pos,monster.list.0.cond",
+        '"(1.0, 2.0, 3.0, 4.0)","(1.0, 2.0, 3.0)",7,7,100.0,21,"(0.0, 0.0, 0.0)",none',
+        'nan,,7,7,nan,nan,nan,nan',
+        ',"(nan, nan, nan)",7,7,,,"(NaN, -nan, None)",',
+        '"(1e-3, -0.0, 2.5E+2, -4)","(0, 0, 0)",7,7,5,21,"(1, 2, 3)",angry',
+    ]
+    path = tmp_path / "state.csv"
+    path.write_text("\n".join(lines) + "\n")
+    table = read_state_csv(path)
+    K = np.asarray(table.column("camera.K").combine_chunks().flatten()).reshape(-1, 4)
+    assert np.isnan(K[1]).all() and np.isnan(K[2]).all()
+    np.testing.assert_array_equal(K[3], [1e-3, -0.0, 250.0, -4.0])
+    assert math.copysign(1.0, K[3, 1]) == -1.0
+    pos = np.asarray(table.column("camera.pos").combine_chunks().flatten()).reshape(-1, 3)
+    assert np.isnan(pos[1]).all() and np.isnan(pos[2]).all()
+    assert table.column("monster.list.0.type_id").to_pylist() == [21, None, None, 21]
+    assert table.schema.field("monster.list.0.type_id").type == pa.int64()
+    hp = table.column("npc.list.0.hp").to_numpy()
+    assert hp[0] == 100.0 and np.isnan(hp[1]) and np.isnan(hp[2])
+    assert table.column("monster.list.0.cond").to_pylist() == ["none", None, None, "angry"]
+
+
+def test_malformed_cell_names_file_row_and_column(tmp_path):
+    columns = example_state_columns(30, players=1, monsters=1, seed=3)
+    path = _write(tmp_path / "state.csv", columns)
+    lines = path.read_text().splitlines()
+    cells = lines[11].split('"')  # data row 10 (frame 10)
+    header = lines[0].split(",")
+    lines[11] = lines[11].replace(cells[3], cells[3].replace(",", ", oops,", 1), 1)  # camera.pos gets 4 parts
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FormatError) as info:
+        read_state_csv(path)
+    error = info.value
+    assert error.row == 10 and error.column == "camera.pos" and str(path) in str(error)
+    assert header[1] == "camera.pos"
+
+
+def test_text_in_a_numeric_column_is_named(tmp_path):
+    columns = example_state_columns(12, seed=4)
+    columns["npc.list.0.hp"] = list(columns["npc.list.0.hp"])
+    columns["npc.list.0.hp"][5] = "lots"
+    with pytest.raises(FormatError) as info:
+        read_state_csv(_write(tmp_path / "state.csv", columns))
+    assert info.value.row == 5 and info.value.column == "npc.list.0.hp"
+
+
+def test_missing_and_empty_files(tmp_path):
+    with pytest.raises(MissingFileError):
+        read_state_csv(tmp_path / "nope.csv")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(FormatError, match="empty"):
+        read_state_csv(tmp_path / "empty.csv")
+
+
+def test_format_cell_conventions():
+    assert format_cell(np.array([1.0, np.nan, -0.0])) == "(1.0, nan, -0.0)"
+    assert format_cell(None) == "nan"
+    assert format_cell(12) == "12"

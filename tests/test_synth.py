@@ -1,0 +1,225 @@
+"""The synthetic world: geometry checked through its pixels, determinism, actions, re-simulation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wildworld import open_sample, read_skeleton, read_state_csv
+from wildworld.geometry import project_points
+from wildworld.release.sample import column_array
+from wildworld.synth import (
+    ACTIONS_BY_NAME,
+    PLAYER_ACTIONS,
+    SynthOptions,
+    SyntheticWorld,
+    action_groups,
+    decode_depth,
+    generate,
+    load_scripts,
+    make_script,
+)
+from wildworld.synth.annotate import state_row
+from wildworld.synth.poses import player_pose
+from wildworld.synth.simulation import MONSTER_RADIUS, MonsterState, initial_state, step
+from wildworld.synth.skeletons import PLAYER
+from wildworld.video import read_frames
+
+
+@pytest.fixture(scope="module")
+def hires_part(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("hires") / "part"
+    generate(out, SynthOptions(samples=1, seconds=1.5, width=320, height=180, seed=3, crf=12))
+    return out
+
+
+def _visible_player_joints(sample, frame_stride=3):
+    """(frame, u, v, z, radius) of in-image player joints with radius >= 6 cm, valid camera."""
+    key = next(k for k in sample.skeleton if k.startswith(f"n{int(sample.actions.tracked_index[0])}_"))
+    joints = sample.skeleton[key].joints.astype(np.float64)
+    cam = sample.camera
+    width, height = sample.size
+    proj = project_points(joints, cam.K, cam.position, cam.rotation)
+    inside = proj.inside(width, height) & cam.valid[:, None]
+    radii = np.asarray(PLAYER.radii)
+    rows = []
+    for frame in range(0, sample.num_frames, frame_stride):
+        for j in np.flatnonzero(inside[frame] & (radii >= 0.06)):
+            u, v = np.round(proj.uv[frame, j]).astype(int)
+            rows.append((frame, u, v, proj.depth[frame, j], radii[j]))
+    return rows
+
+
+def test_projected_joints_land_on_player_pixels_and_depth(hires_part):
+    """Independent of the renderer: the documented camera convention, applied by the reader to
+    the annotations, must put player joints on bluish player pixels, and the depth video must
+    agree with each joint's camera-space depth."""
+    sample = open_sample(hires_part / "000000")
+    rows = _visible_player_joints(sample)
+    assert len(rows) > 50
+    frames = sorted({r[0] for r in rows})
+    rgb = dict(zip(frames, read_frames(sample.file("rgb"), frames, backend="pyav")))
+    depth = dict(zip(frames, decode_depth(read_frames(sample.file("depth"), frames, color="gray"))))
+    on_player, agrees = 0, 0
+    for frame, u, v, z, radius in rows:
+        r, g, b = rgb[frame][v, u].astype(int)
+        on_player += b > r + 40 and b > g + 20
+        d = depth[frame][v, u]
+        # The joint's own body sphere covers its pixel: nothing behind the joint is visible.
+        assert d <= z + 0.2, (frame, u, v, d, z)
+        agrees += d >= z - radius - 0.3
+    assert on_player / len(rows) > 0.8
+    assert agrees / len(rows) > 0.75  # the rest are hidden behind other body parts or monsters
+
+
+def test_same_seed_same_annotations(tmp_path):
+    options = SynthOptions(samples=1, seconds=1.0, width=64, height=48, seed=11)
+    a, b = generate(tmp_path / "a", options)[0], generate(tmp_path / "b", options)[0]
+    assert (a / "state.csv").read_bytes() == (b / "state.csv").read_bytes()
+    sa, sb = read_skeleton(a / "skeleton.npz"), read_skeleton(b / "skeleton.npz")
+    assert sa.keys() == sb.keys()
+    for key in sa:
+        np.testing.assert_array_equal(sa[key].joints, sb[key].joints)
+    other = generate(tmp_path / "c", replace(options, seed=12))[0]
+    assert (other / "state.csv").read_bytes() != (a / "state.csv").read_bytes()
+
+
+def test_vocabulary_groups_and_distinct_motion():
+    groups = action_groups()
+    assert set(groups) == {"movement", "attack", "skill"}
+    assert len(PLAYER_ACTIONS) >= 12 and all(len(v) >= 3 for v in groups.values())
+    assert len({a.key for a in PLAYER_ACTIONS}) == len(PLAYER_ACTIONS)
+    trajectories = {a.name: np.stack([player_pose(a, p) for p in range(a.length)]) for a in PLAYER_ACTIONS}
+    names = list(trajectories)
+    for i, x in enumerate(names):
+        for y in names[i + 1 :]:
+            a, b = trajectories[x], trajectories[y]
+            n = min(len(a), len(b))
+            distance = np.abs(a[np.linspace(0, len(a) - 1, n).astype(int)] - b[np.linspace(0, len(b) - 1, n).astype(int)]).mean()
+            motion = max(np.ptp(a, axis=0).max(), np.ptp(b, axis=0).max())
+            assert distance > 0.01 or motion > 0.05, (x, y)
+
+
+def _duel_state(script, action_name, *, hp=60.0, sp=100.0):
+    """Player at the origin facing +z, a monster right in front, the given clip about to start."""
+    state = initial_state(script)
+    player = replace(state.players[0], pos=(0.0, 0.0, 0.0), yaw=0.0, hp=hp, red_hp=hp, sp=sp, phase=29.0,
+                     action=ACTIONS_BY_NAME["idle"].key)
+    species = script.monsters[0].species
+    monster = MonsterState(slot=0, species=species, pos=(0.0, 0.0, MONSTER_RADIUS[species] + 1.0), yaw=3.14159,
+                           motion_id=4, phase=0.0, hp=2000.0, max_hp=4000.0)  # roaring: no damage to the player
+    return replace(state, players=(player,), monsters=(monster,))
+
+
+@pytest.mark.parametrize("action", PLAYER_ACTIONS, ids=lambda a: a.name)
+def test_every_action_changes_what_it_claims(action):
+    script = replace(make_script(0, 2, frames=400, width=64, height=48), companion=False, tracked_slot=0)
+    start = _duel_state(script, action.name)
+    state = step(script, start, {0: action.key})
+    assert state.players[0].action == action.key and state.players[0].phase == 0.0
+    before_row = state_row(script, state)
+    trace = [state]
+    for _ in range(action.length - 1):
+        state = step(script, state, {0: action.key})
+        trace.append(state)
+    after_row = state_row(script, state)
+    player0, player1 = trace[0].players[0], trace[-1].players[0]
+    monster0, monster1 = trace[0].monsters[0], trace[-1].monsters[0]
+    checks = {
+        "pos": lambda: max(np.linalg.norm(np.subtract(s.players[0].pos, player0.pos)) for s in trace) > 0.3,
+        "rot": lambda: max(abs(s.players[0].yaw - player0.yaw) for s in trace) > 1.0,
+        "sp": lambda: abs(start.players[0].sp - player1.sp) > 1.0,
+        "hp": lambda: player1.hp > player0.hp + 10,
+        "atk": lambda: max(s.players[0].atk for s in trace) > player0.atk + 10,
+        "monster.hp": lambda: monster1.hp < monster0.hp - 10,
+        "monster.cond": lambda: any(s.monsters[0].cond == "stun" for s in trace),
+    }
+    for claim in action.changes:
+        assert checks[claim](), f"{action.name} should change {claim}"
+    assert before_row["npc.list.0.motion_id"] == after_row["npc.list.0.motion_id"] == action.motion_id
+
+
+def test_restore_mid_sample_and_replay_reproduces_it(synth_part):
+    for sample_id, script in load_scripts(synth_part).items():
+        table = read_state_csv(synth_part / sample_id / "state.csv")
+        skeleton = read_skeleton(synth_part / sample_id / "skeleton.npz")
+        world = SyntheticWorld(script)
+        start = script.frames // 2
+        motion_ids = {slot: column_array(table, f"npc.list.{slot}.motion_id") for slot in script.player_slots}
+        banks = {slot: column_array(table, f"npc.list.{slot}.motion_bank_id") for slot in script.player_slots}
+        phases = {slot: column_array(table, f"npc.list.{slot}.motion_frame") for slot in script.player_slots}
+        commands = []
+        for frame in range(start + 1, script.frames):
+            commands.append({
+                slot: (int(banks[slot][frame]), int(motion_ids[slot][frame]))
+                for slot in script.player_slots
+                if phases[slot][frame] == 0 or motion_ids[slot][frame] != motion_ids[slot][frame - 1]
+            })
+        states = world.rollout(world.restore(table, start), script.frames - start, commands)
+        replay = world.annotate(states)
+        for name, values in replay.columns.items():
+            recorded = table.column(name).to_pylist()[start:]
+            for frame, (got, want) in enumerate(zip(values, recorded)):
+                got = None if got is None else got
+                if isinstance(want, (list, float)) or isinstance(got, np.ndarray):
+                    np.testing.assert_allclose(np.asarray(got, float), np.asarray(want, float), atol=1e-6, err_msg=f"{sample_id} {name} frame {start + frame}")
+                else:
+                    assert got == want or (got is None and want is None), (sample_id, name, start + frame, got, want)
+        for key, joints in replay.skeletons.items():
+            np.testing.assert_allclose(joints, skeleton[key].joints[start:], atol=1e-4, err_msg=f"{sample_id} {key}")
+
+
+def test_counterfactual_actions_change_the_future(synth_part):
+    script = load_scripts(synth_part)["000000"]
+    world = SyntheticWorld(script)
+    table = read_state_csv(synth_part / "000000" / "state.csv")
+    start = world.restore(table, 10)
+    jump = [{script.tracked_slot: ACTIONS_BY_NAME["jump"].key}] * 30
+    futures = world.rollout(start, 31, jump)
+    heights = [s.players[script.tracked_slot].pos[1] for s in futures]
+    assert max(heights) > 0.5
+    rgb, depth = world.render(futures[-1])
+    assert rgb.shape == (script.height, script.width, 3) and np.isfinite(depth).any()
+
+
+def test_generate_is_resumable_and_atomic(tmp_path):
+    options = SynthOptions(samples=2, seconds=0.5, width=64, height=48, seed=5)
+    paths = generate(tmp_path, options)
+    first = (paths[0] / "state.csv").stat().st_mtime_ns
+    import shutil
+
+    shutil.rmtree(paths[1])
+    (tmp_path / "000001.wwtmp-dead").mkdir()  # leftover of a killed run
+    generate(tmp_path, options)
+    assert (paths[0] / "state.csv").stat().st_mtime_ns == first
+    assert (paths[1] / "rgb.mp4").exists()
+    sidecar = json.loads((tmp_path / "synthetic_world.json").read_text())
+    assert set(sidecar["samples"]) == {"000000", "000001"}
+
+
+@pytest.mark.slow
+def test_bundled_sample_data_regenerates(bundled_part, tmp_path):
+    """sample_data/ is exactly what `wildworld synth` writes (annotations exactly, pixels closely)."""
+    sidecar = json.loads((bundled_part / "synthetic_world.json").read_text())
+    options = SynthOptions(**sidecar["options"])
+    fresh = tmp_path / "data_part1"
+    generate(fresh, options)
+    assert (fresh / "skeleton_edges.json").read_bytes() == (bundled_part / "skeleton_edges.json").read_bytes()
+    assert json.loads((fresh / "synthetic_world.json").read_text()) == sidecar
+    for sample_id in sidecar["samples"]:
+        ours, theirs = fresh / sample_id, bundled_part / sample_id
+        assert (ours / "state.csv").read_bytes() == (theirs / "state.csv").read_bytes()
+        a, b = read_skeleton(ours / "skeleton.npz"), read_skeleton(theirs / "skeleton.npz")
+        for key in b:
+            np.testing.assert_array_equal(a[key].joints, b[key].joints)
+        frames = list(range(0, options.frames, 7))
+        x = read_frames(ours / "rgb.mp4", frames, backend="pyav").astype(int)
+        y = read_frames(theirs / "rgb.mp4", frames, backend="pyav").astype(int)
+        assert np.abs(x - y).mean() < 1.0
+        dx = read_frames(ours / "depth.mkv", frames, color="gray")
+        dy = read_frames(theirs / "depth.mkv", frames, color="gray")
+        assert (dx == dy).mean() > 0.999
