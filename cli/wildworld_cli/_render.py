@@ -62,3 +62,23 @@ def info_tables(data: dict) -> list[Table]:
     if "sample" in data:
         return _sample_tables(data)
     return [_kv_table(str(data.get("title", "store")), {k: v for k, v in data.items() if k != "title"})]
+
+
+def stats_table(stats: dict) -> Table:
+    levels = stats["quantile_levels"]
+    table = Table(title=f"statistics over {stats['frames']} frames (exact global quantiles)", title_justify="left")
+    for column in ("field", "count", "mean", "std", "min", f"q{levels[0]}", "median", f"q{levels[-1]}", "max"):
+        table.add_column(column, justify="right" if column != "field" else "left")
+
+    def fmt(value) -> str:
+        return "-" if value is None else f"{value:.4g}"
+
+    for name, entry in stats["fields"].items():
+        for i in range(len(entry["mean"])):
+            label = name if len(entry["mean"]) == 1 else f"{name}[{i}]"
+            table.add_row(
+                label, str(entry["count"][i]), fmt(entry["mean"][i]), fmt(entry["std"][i]), fmt(entry["min"][i]),
+                fmt(entry["quantiles"][str(levels[0])][i]), fmt(entry["quantiles"]["0.5"][i]),
+                fmt(entry["quantiles"][str(levels[-1])][i]), fmt(entry["max"][i]),
+            )
+    return table

@@ -136,6 +136,87 @@ def synth(
     console.print(f"wrote {len(paths)} samples of {options.frames} frames to {out}")
 
 
+def _streams(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+@app.command()
+@friendly
+def convert(
+    paths: List[Path] = typer.Argument(..., help="SRC... STORE: part or sample directories, then the store to write."),
+    resolution: Optional[str] = typer.Option(None, "--resolution", help="WIDTHxHEIGHT of the store videos (default: source)."),
+    clip_len: int = typer.Option(32, "--clip-len", min=1, help="Frames per WebDataset clip (a multiple of --gop)."),
+    gop: int = typer.Option(16, "--gop", min=1, help="Keyframe interval of the store videos."),
+    crf: int = typer.Option(20, "--crf", min=0, max=51, help="H.264 quality of the RGB videos."),
+    streams: Optional[str] = typer.Option(None, "--streams", help="Comma list of rgb,depth,action,camera,state,skeleton (default: all)."),
+    shard_size: float = typer.Option(256.0, "--shard-size", min=0.01, help="Target WebDataset shard size in MB."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Parallel workers (default: CPU count)."),
+    executor: str = typer.Option("local", "--executor", help="local (process pool) or ray."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Address of a Ray cluster (default: start a local one)."),
+    strict: bool = typer.Option(False, "--strict", help="Fail if any sample is bad instead of skipping it."),
+) -> None:
+    """Convert release samples into a store (Zarr v3 + videos + WebDataset + Parquet). Resumable."""
+    from wildworld.store.convert import convert as run_convert
+    from wildworld.store.extract import ALL_STREAMS, ConvertOptions
+
+    from ._common import progress_bar
+
+    if len(paths) < 2:
+        raise fail("give at least one source and the store: wildworld convert SRC... STORE")
+    *sources, store = paths
+    width = height = None
+    if resolution:
+        width, height = _resolution(resolution)
+    options = ConvertOptions(width=width, height=height, clip_len=clip_len, gop=gop, crf=crf,
+                             streams=_streams(streams) or ALL_STREAMS, shard_bytes=int(shard_size * 1024 * 1024))
+    with progress_bar() as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        report = run_convert(sources, store, options, workers=workers, executor=executor, ray_address=ray_address,
+                             strict=strict, progress=progress)
+    if report.already_complete:
+        console.print(f"{store} is already complete ({report.samples} samples, {report.frames} frames)")
+    else:
+        console.print(f"wrote {store}: {report.samples} samples, {report.frames} frames, {report.shards} shards")
+    for skipped in report.skipped:
+        first = skipped["findings"][0] if skipped["findings"] else {"message": "unknown problem"}
+        console.print(f"[yellow]skipped[/] sample {skipped['id']}: {first.get('code', '')} {first['message']}", highlight=False)
+
+
+@app.command()
+@friendly
+def stats(
+    store: Path = typer.Argument(..., help="A converted store."),
+    json_output: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
+    recompute: bool = typer.Option(False, "--recompute", help="Recompute from the arrays and compare with the stored file."),
+) -> None:
+    """Per-field mean/std/min/max and exact global quantiles (stored as stats.json)."""
+    from wildworld.store.reader import open_store
+    from wildworld.store.stats import compute_stats, read_stats
+
+    from ._render import stats_table
+
+    opened = open_store(store)
+    stored = read_stats(store)
+    if recompute:
+        fresh = compute_stats(opened.frames_array, opened.layout)
+        same = fresh == stored
+        console.print(f"recomputed statistics {'match' if same else '[red]DIFFER from[/]'} {store}/stats.json")
+        if not same:
+            raise typer.Exit(EXIT_PROBLEMS)
+    if json_output:
+        print_json(stored)
+    else:
+        console.print(stats_table(stored))
+
+
 def main() -> None:
     app()
 

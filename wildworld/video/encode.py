@@ -1,7 +1,8 @@
 """Encode frames with PyAV (there is no ffmpeg binary): atomic, two profiles.
 
-* ``rgb``: H.264 (libx264), yuv420p, constant quality ``crf``, keyframe every ``gop`` frames,
-  no B-frames (decode order = presentation order, so seeking is simple and exact);
+* ``rgb``: H.264 (libx264), yuv420p, constant quality ``crf``, a keyframe exactly every
+  ``gop`` frames (no scene-cut keyframes), no B-frames (decode order = presentation order, so
+  seeking is simple and exact);
 * ``depth``: lossless 8-bit HEVC (libx265, gray), the release's depth format.
 
 The file is written under a temporary name and renamed on :meth:`VideoWriter.close`; an
@@ -66,12 +67,13 @@ class VideoWriter:
         if profile == "rgb":
             stream = self._container.add_stream("libx264", rate=rate)
             stream.pix_fmt = "yuv420p"
-            stream.options = {"crf": str(crf), "preset": preset, "g": str(gop), "bf": "0", "keyint_min": str(gop)}
+            # Scene-cut keyframes are off so that keyframes fall exactly every `gop` frames.
+            stream.options = {"crf": str(crf), "preset": preset, "g": str(gop), "bf": "0", "keyint_min": str(gop), "sc_threshold": "0"}
         else:
             stream = self._container.add_stream("libx265", rate=rate)
             stream.pix_fmt = "gray"
             stream.options = {
-                "x265-params": f"lossless=1:keyint={gop}:min-keyint={gop}:bframes=0:log-level=error",
+                "x265-params": f"lossless=1:keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:bframes=0:log-level=error",
                 "preset": "ultrafast",
             }
         stream.width, stream.height = width, height

@@ -1,0 +1,140 @@
+"""Phase C of conversion: WebDataset clip shards.
+
+One WebDataset sample is one clip of ``clip_len`` frames with all its streams:
+
+```
+<key>.rgb.mp4   <key>.depth.mkv            the clip's frames, remuxed from the store videos
+<key>.action.npy <key>.camera.npy <key>.state.npy   float32 (L, width) column blocks of `frames`
+<key>.skeleton.npy                         float32 (L, slots, max_joints, 3)
+<key>.json                                 {"sample_id", "start", "length", "fps"}
+```
+
+Keys are ``<sample_id>_<start>`` with every dot replaced (WebDataset splits names at the
+first dot). Clips of all samples are interleaved in a seeded order and packed into shards of
+about ``shard_bytes``; each shard is a pure function of its clip list, written to a temporary
+name and renamed, so shards are built in parallel and a killed run resumes shard by shard.
+Tar members carry mtime 0, so the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .._atomic import atomic_path
+from ..video.remux import remux_clip
+from .extract import sha256_file
+from .layout import ANNOTATIONS, FRAMES_ARRAY, SKELETON_ARRAY, WORK_DIR, Layout, shard_path, video_path
+
+__all__ = ["ClipRef", "ShardTask", "plan_shards", "write_shard", "clip_key"]
+
+
+@dataclass(frozen=True)
+class ClipRef:
+    sample_id: str
+    offset: int  # the sample's first row in the store arrays
+    start: int  # first frame of the clip within the sample
+    fps: float
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    store: str
+    index: int
+    clips: tuple[ClipRef, ...]
+    clip_len: int
+    streams: tuple[str, ...]
+    layout: dict
+
+
+def clip_key(sample_id: str, start: int) -> str:
+    return f"{sample_id}_{start:07d}".replace(".", "_")
+
+
+def plan_shards(samples: Sequence[dict], *, clip_len: int, shard_bytes: int, seed: int, annotation_bytes_per_frame: int) -> list[list[ClipRef]]:
+    """Assign every full clip to a shard, interleaving samples in a seeded order."""
+    clips: list[ClipRef] = []
+    sizes: list[float] = []
+    for sample in samples:
+        per_frame = sum(sample.get("video_bytes", {}).values()) / max(sample["frames"], 1) + annotation_bytes_per_frame
+        for start in range(0, sample["frames"] - clip_len + 1, clip_len):
+            clips.append(ClipRef(sample["id"], sample["offset"], start, sample["fps"]))
+            sizes.append(per_frame * clip_len)
+    order = np.random.default_rng(seed).permutation(len(clips))
+    shards: list[list[ClipRef]] = [[]]
+    filled = 0.0
+    for i in order:
+        if shards[-1] and filled + sizes[i] > shard_bytes:
+            shards.append([])
+            filled = 0.0
+        shards[-1].append(clips[i])
+        filled += sizes[i]
+    return [shard for shard in shards if shard]
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def shard_record_path(store: str | os.PathLike[str], index: int) -> Path:
+    return Path(store) / WORK_DIR / "shards" / f"{index:06d}.json"
+
+
+def write_shard(task: ShardTask) -> dict:
+    """Write one shard; returns (and records for resuming) its path, checksum, size, clips."""
+    import webdataset as wds
+    import zarr
+
+    store = Path(task.store)
+    layout = Layout.from_json(task.layout)
+    group = zarr.open_group(store / ANNOTATIONS, mode="r")
+    frames = group[FRAMES_ARRAY]
+    skeleton = group[SKELETON_ARRAY] if SKELETON_ARRAY in group and "skeleton" in task.streams else None
+    ranges = {stream: layout.stream_range(stream) for stream in ("action", "camera", "state") if stream in task.streams}
+    relative = shard_path(task.index)
+    final = store / relative
+    with atomic_path(final) as tmp:
+        with open(tmp, "wb") as handle:
+            writer = wds.TarWriter(handle, encoder=False, mtime=0.0)
+            try:
+                _write_clips(writer, task, store, frames, skeleton, ranges)
+            finally:
+                writer.close()
+    record = {"path": relative, "sha256": sha256_file(final), "bytes": final.stat().st_size, "clips": len(task.clips)}
+    with atomic_path(shard_record_path(store, task.index)) as tmp:
+        tmp.write_text(json.dumps(record, sort_keys=True))
+    return record
+
+
+def _write_clips(writer, task: ShardTask, store: Path, frames, skeleton, ranges) -> None:
+    for clip in task.clips:
+        row = clip.offset + clip.start
+        sample = {"__key__": clip_key(clip.sample_id, clip.start)}
+        block = frames[row : row + task.clip_len]
+        for stream, (lo, hi) in ranges.items():
+            sample[f"{stream}.npy"] = _npy(block[:, lo:hi])
+        if skeleton is not None:
+            sample["skeleton.npy"] = _npy(skeleton[row : row + task.clip_len])
+        for stream, suffix in (("rgb", "rgb.mp4"), ("depth", "depth.mkv")):
+            if stream in task.streams:
+                sample[suffix] = remux_clip(store / video_path(clip.sample_id, stream), clip.start, task.clip_len, fps=clip.fps)
+        meta = {"sample_id": clip.sample_id, "start": clip.start, "length": task.clip_len, "fps": clip.fps}
+        sample["json"] = json.dumps(meta, sort_keys=True).encode()
+        writer.write(sample)
+
+
+def load_shard_record(store: str | os.PathLike[str], index: int) -> dict | None:
+    path = shard_record_path(store, index)
+    try:
+        record = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return record if (Path(store) / record["path"]).exists() else None
