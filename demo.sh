@@ -14,4 +14,8 @@ echo "== 2. what is in one sample"
 wildworld info "$PART/000000"
 echo "== 3. draw skeletons through the reader and the documented camera"
 wildworld render "$PART/000000" -o "$OUT/000000_skeleton.mp4" --overlay-rgb --depth --sheet "$OUT/000000_sheet.png"
+echo "== 4. convert into a training store (Zarr + short-GOP video + WebDataset + Parquet)"
+wildworld convert "$PART" "$OUT/store" --resolution 320x180
+wildworld validate "$OUT/store"
+wildworld info "$OUT/store"
 echo "done: outputs in $OUT"

@@ -18,8 +18,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Exit codes shared by every command.
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)  # messages stay on one line (greppable), tables still fit
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> "typer.Exit":

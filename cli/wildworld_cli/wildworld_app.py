@@ -148,7 +148,7 @@ def convert(
     paths: List[Path] = typer.Argument(..., help="SRC... STORE: part or sample directories, then the store to write."),
     resolution: Optional[str] = typer.Option(None, "--resolution", help="WIDTHxHEIGHT of the store videos (default: source)."),
     clip_len: int = typer.Option(32, "--clip-len", min=1, help="Frames per WebDataset clip (a multiple of --gop)."),
-    gop: int = typer.Option(16, "--gop", min=1, help="Keyframe interval of the store videos."),
+    gop: int = typer.Option(8, "--gop", min=1, help="Keyframe interval of the store videos (see benchmarks/gop_choice.py)."),
     crf: int = typer.Option(20, "--crf", min=0, max=51, help="H.264 quality of the RGB videos."),
     streams: Optional[str] = typer.Option(None, "--streams", help="Comma list of rgb,depth,action,camera,state,skeleton (default: all)."),
     shard_size: float = typer.Option(256.0, "--shard-size", min=0.01, help="Target WebDataset shard size in MB."),

@@ -53,7 +53,7 @@ class ConvertOptions:
     width: int | None = None  # None: keep the source resolution
     height: int | None = None
     clip_len: int = 32
-    gop: int = 16
+    gop: int = 8
     crf: int = 20
     streams: tuple[str, ...] = ALL_STREAMS
     shard_bytes: int = 256 * 1024 * 1024

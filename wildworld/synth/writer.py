@@ -69,8 +69,10 @@ def write_sample(world: SyntheticWorld, directory: str | os.PathLike[str], *, cr
         annotations = world.annotate(states)
         write_state_csv(layout.sample_file(tmp, "state"), annotations.columns, decimals=None)
         write_skeleton(layout.sample_file(tmp, "skeleton"), annotations.skeletons)
-        rgb_writer = VideoWriter(layout.sample_file(tmp, "rgb"), fps=script.fps, width=script.width, height=script.height, profile="rgb", crf=crf, gop=gop)
-        depth_writer = VideoWriter(layout.sample_file(tmp, "depth"), fps=script.fps, width=script.width, height=script.height, profile="depth", gop=gop)
+        # Single-threaded encoders: the same frames give the same bytes on any machine.
+        video = dict(fps=script.fps, width=script.width, height=script.height, gop=gop, threads=1)
+        rgb_writer = VideoWriter(layout.sample_file(tmp, "rgb"), profile="rgb", crf=crf, **video)
+        depth_writer = VideoWriter(layout.sample_file(tmp, "depth"), profile="depth", **video)
         with rgb_writer, depth_writer:
             for index, state in enumerate(states):
                 rgb, depth = world.render(state)

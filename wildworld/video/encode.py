@@ -62,7 +62,8 @@ class VideoWriter:
         gop = gop or max(1, int(round(fps)) * 2)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = temp_name(self.path)
-        self._container = av.open(str(self._tmp), mode="w", format=container_format)
+        # bitexact: no random segment UIDs or dates, so the same frames give the same bytes.
+        self._container = av.open(str(self._tmp), mode="w", format=container_format, options={"fflags": "+bitexact"})
         rate = fraction_rate(fps)
         if profile == "rgb":
             stream = self._container.add_stream("libx264", rate=rate)

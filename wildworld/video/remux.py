@@ -34,7 +34,7 @@ def remux_clip(path: str | os.PathLike[str], start: int, length: int, *, fps: fl
         target = first_pts + int(round(start * frame_ticks))
         source.seek(target, stream=stream, backward=True, any_frame=False)
         output = io.BytesIO()
-        with av.open(output, mode="w", format=container_format) as sink:
+        with av.open(output, mode="w", format=container_format, options={"fflags": "+bitexact"}) as sink:
             out_stream = sink.add_stream_from_template(stream)
             taken = 0
             base = None
