@@ -217,6 +217,12 @@ def stats(
         console.print(stats_table(stored))
 
 
+# Commands kept in their own modules register themselves here.
+from . import download_commands  # noqa: E402
+
+download_commands.register(app)
+
+
 def main() -> None:
     app()
 
