@@ -148,7 +148,8 @@ def test_restore_mid_sample_and_replay_reproduces_it(synth_part):
         table = read_state_csv(synth_part / sample_id / "state.csv")
         skeleton = read_skeleton(synth_part / sample_id / "skeleton.npz")
         world = SyntheticWorld(script)
-        start = script.frames // 2
+        valid = np.isfinite(column_array(table, "camera.pos")).all(axis=1)
+        start = int(np.flatnonzero(valid[script.frames // 2 :])[0]) + script.frames // 2
         motion_ids = {slot: column_array(table, f"npc.list.{slot}.motion_id") for slot in script.player_slots}
         banks = {slot: column_array(table, f"npc.list.{slot}.motion_bank_id") for slot in script.player_slots}
         phases = {slot: column_array(table, f"npc.list.{slot}.motion_frame") for slot in script.player_slots}
@@ -173,11 +174,36 @@ def test_restore_mid_sample_and_replay_reproduces_it(synth_part):
             np.testing.assert_allclose(joints, skeleton[key].joints[start:], atol=1e-4, err_msg=f"{sample_id} {key}")
 
 
+def test_restoring_an_invalid_camera_frame_is_refused(synth_part):
+    from wildworld import FormatError
+
+    script = load_scripts(synth_part)["000000"]
+    table = read_state_csv(synth_part / "000000" / "state.csv")
+    invalid = int(np.flatnonzero(~np.isfinite(column_array(table, "camera.pos")).all(axis=1))[0])
+    with pytest.raises(FormatError, match="invalid"):
+        SyntheticWorld(script).restore(table, invalid)
+
+
+def test_camera_moves_smoothly(synth_part):
+    """No cuts: the camera never turns more than 2.5 degrees or moves more than 0.35 m per frame."""
+    from wildworld.geometry import quaternion_to_matrix
+
+    for sample_id in load_scripts(synth_part):
+        table = read_state_csv(synth_part / sample_id / "state.csv")
+        pos, rot = column_array(table, "camera.pos"), column_array(table, "camera.rot")
+        both = np.isfinite(pos).all(1)[:-1] & np.isfinite(pos).all(1)[1:]
+        assert (np.linalg.norm(np.diff(pos, axis=0), axis=1)[both] <= 0.35 + 1e-9).all()
+        R = quaternion_to_matrix(rot)
+        cos = (np.einsum("nij,nij->n", R[:-1], R[1:]) - 1) / 2
+        assert (np.degrees(np.arccos(np.clip(cos[both], -1, 1))) <= 2.5 + 1e-6).all()
+
+
 def test_counterfactual_actions_change_the_future(synth_part):
     script = load_scripts(synth_part)["000000"]
     world = SyntheticWorld(script)
     table = read_state_csv(synth_part / "000000" / "state.csv")
-    start = world.restore(table, 10)
+    valid = np.isfinite(column_array(table, "camera.pos")).all(axis=1)
+    start = world.restore(table, int(np.flatnonzero(valid)[5]))
     jump = [{script.tracked_slot: ACTIONS_BY_NAME["jump"].key}] * 30
     futures = world.rollout(start, 31, jump)
     heights = [s.players[script.tracked_slot].pos[1] for s in futures]

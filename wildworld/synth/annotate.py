@@ -1,8 +1,4 @@
-"""From world states to release annotations (and back): camera rig, skeletons, state.csv rows.
-
-The camera is a stateless function of the frame's world state (a lock-on rig: behind the
-tracked player, facing the nearest monster), so restoring a state restores the camera too.
-"""
+"""From world states to release annotations (and back): camera, skeletons, state.csv rows."""
 
 from __future__ import annotations
 
@@ -12,9 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..geometry import look_at_opengl
+from ..errors import FormatError
 from ..release.sample import column_array
 from .actions import ACTIONS_BY_KEY
+from .camera import intrinsics
 from .poses import monster_pose, player_pose, weapon_pose
 from .simulation import (
     MONSTER_RADIUS,
@@ -29,8 +26,6 @@ from .skeletons import MONSTERS, PLAYER, WEAPONS, place
 
 __all__ = ["CameraPose", "camera_for", "entity_joints", "skeleton_keys", "state_row", "state_columns", "restore_state", "yaw_quaternion"]
 
-_CAM_DISTANCE = 6.5
-_CAM_HEIGHT = 2.6
 
 
 @dataclass(frozen=True)
@@ -50,34 +45,12 @@ def _yaw_from_quaternion(q: np.ndarray) -> float:
 
 
 def camera_for(script: Script, state: WorldState) -> CameraPose:
-    """The lock-on camera of a frame: behind the tracked player, the nearest monster in view."""
-    player = state.players[script.tracked_slot]
-    p = np.array(player.pos)
-    p[1] = 0.0
-    facing = np.array([math.sin(player.yaw), 0.0, math.cos(player.yaw)])
-    present = [m for m in state.monsters if m is not None]
-    back = -facing
-    look = p + np.array([0.0, 1.3, 0.0])
-    if present:
-        monster = min(present, key=lambda m: math.hypot(m.pos[0] - p[0], m.pos[2] - p[2]))
-        away = p - np.array(monster.pos)
-        away[1] = 0.0
-        dist = float(np.linalg.norm(away))
-        w = min(1.0, max(0.0, (dist - 1.5) / 2.0))
-        if dist > 1e-6:
-            back = w * away / dist + (1 - w) * back
-        if dist < 25.0:
-            look = look + 0.3 * (np.array(monster.pos) + np.array([0.0, 1.2, 0.0]) - look)
-    norm = float(np.linalg.norm(back))
-    back = back / norm if norm > 1e-6 else -facing
-    orbit = 0.35 * math.sin(state.frame * 0.013 + script.seed % 97)
-    c, s = math.cos(orbit), math.sin(orbit)
-    back = np.array([c * back[0] + s * back[2], 0.0, -s * back[0] + c * back[2]])
-    position = p + _CAM_DISTANCE * back + np.array([0.0, _CAM_HEIGHT, 0.0])
-    zoom = 1.0 + 0.08 * math.sin(state.frame * 0.021)
-    f = 0.8 * script.width * zoom
-    K = np.array([f, f, script.width / 2.0, script.height / 2.0])
-    return CameraPose(K=K, position=position, rotation=look_at_opengl(position, look))
+    """The camera of a frame: its pose is world state (see :mod:`.camera`), K varies with time."""
+    return CameraPose(
+        K=intrinsics(script.width, script.height, state.frame),
+        position=np.array(state.camera_pos, dtype=np.float64),
+        rotation=np.array(state.camera_rot, dtype=np.float64),
+    )
 
 
 def skeleton_keys(script: Script) -> list[tuple[str, str, int]]:
@@ -209,7 +182,12 @@ def restore_state(script: Script, table: pa.Table, frame: int) -> WorldState:
                 hp=float(value(prefix + "hp")), max_hp=float(value(prefix + "max_hp")),
             )
         )
-    return WorldState(frame=frame, players=tuple(players), monsters=tuple(monsters))
+    camera_pos = value("camera.pos")
+    camera_rot = value("camera.rot")
+    if not (np.isfinite(camera_pos).all() and np.isfinite(camera_rot).all()):
+        raise FormatError(f"frame {frame} has an invalid (NaN) camera; restore from a frame with a valid camera", row=frame, column="camera.pos")
+    return WorldState(frame=frame, players=tuple(players), monsters=tuple(monsters),
+                      camera_pos=tuple(float(v) for v in camera_pos), camera_rot=tuple(float(v) for v in camera_rot))
 
 
 def body_radius(kind: str, type_id: int) -> float:

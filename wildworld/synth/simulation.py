@@ -3,7 +3,9 @@
 Design for re-simulation: every random decision draws from a counter-based generator keyed by
 (sample seed, frame, purpose), never from a running RNG, and every dynamic variable is written
 to state.csv. So the world at any frame is fully determined by that frame's annotations plus
-the sample's :class:`Script` (kept in the part's ``synthetic_world.json``), and it can be
+the sample's :class:`Script` (kept in the part's ``synthetic_world.json``; the camera pose is
+restored from ``camera.pos``/``camera.rot``, so frames with an invalid camera cannot be
+restored), and it can be
 restored and stepped forward with the recorded actions (which reproduces the sample) or with
 any other actions (a counterfactual future).
 """
@@ -17,6 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from .actions import ACTIONS_BY_KEY, ACTIONS_BY_NAME, ActionSpec, MonsterMotion, monster_motion
+from .camera import desired_pose, follow
 
 __all__ = [
     "Script",
@@ -166,6 +169,8 @@ class WorldState:
     frame: int
     players: tuple[PlayerState, ...]
     monsters: tuple[MonsterState | None, ...]
+    camera_pos: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    camera_rot: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
 
     def player(self, slot: int) -> PlayerState:
         return self.players[slot]
@@ -253,7 +258,15 @@ def initial_state(script: Script) -> WorldState:
         if slot.present(0) else None
         for i, slot in enumerate(script.monsters)
     )
-    return replace(state, monsters=monsters)
+    state = replace(state, monsters=monsters)
+    position, rotation = _proposal(script, state)
+    return replace(state, camera_pos=tuple(map(float, position)), camera_rot=tuple(map(float, rotation)))
+
+
+def _proposal(script: Script, state: WorldState):
+    tracked = state.players[script.tracked_slot]
+    monsters = [m.pos for m in state.monsters if m is not None]
+    return desired_pose(tracked.pos, tracked.yaw, monsters, state.frame, script.seed)
 
 
 # ----------------------------------------------------------------------------- policies
@@ -427,7 +440,9 @@ def step(script: Script, state: WorldState, commands: dict[int, Command] | None 
             monsters[i] = replace(monster, motion_id=chosen.motion_id, phase=0.0)
         else:
             monsters[i] = replace(monster, phase=float(phase))
-    return WorldState(frame=frame + 1, players=tuple(players), monsters=tuple(monsters))
+    moved = WorldState(frame=frame + 1, players=tuple(players), monsters=tuple(monsters))
+    position, rotation = follow(state.camera_pos, state.camera_rot, *_proposal(script, moved))
+    return replace(moved, camera_pos=tuple(map(float, position)), camera_rot=tuple(map(float, rotation)))
 
 
 def simulate(script: Script, *, start: WorldState | None = None, frames: int | None = None,
