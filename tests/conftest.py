@@ -40,3 +40,20 @@ def bundled_part() -> Path:
     if not SAMPLE_DATA.exists():
         pytest.skip("sample_data/ is not present in this checkout")
     return SAMPLE_DATA
+
+
+@pytest.fixture(scope="session")
+def bench(tmp_path_factory):
+    """A small WildBench: a 4 x 12 s synthetic store at 320x180, its split (about ten cases of
+    81 frames) and the four reference submissions."""
+    from wildbench import SplitRules, make_baseline, make_split
+    from wildworld.store.convert import convert
+    from wildworld.store.extract import ConvertOptions
+    from wildworld.synth import SynthOptions, generate
+
+    root = tmp_path_factory.mktemp("bench")
+    generate(root / "part", SynthOptions(samples=4, seconds=12, width=320, height=180, seed=5))
+    convert([root / "part"], root / "store", ConvertOptions(), workers=2)
+    split = make_split(root / "store", root / "split", SplitRules(cases=12, horizon=81, seed=0))
+    subs = {name: make_baseline(name, split, root / f"sub_{name}") for name in ("oracle", "frozen", "shuffled", "resim")}
+    return {"root": root, "store": root / "store", "split_dir": root / "split", "split": split, "subs": subs}

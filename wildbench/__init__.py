@@ -1,0 +1,45 @@
+"""wildbench: the open, documented, reproducible WildBench for action-conditioned world models.
+
+    split    = wildbench.make_split("STORE", "SPLIT", wildbench.SplitRules(cases=200))
+    wildbench.write_inputs(split, "INPUTS")                # what models may see
+    wildbench.make_baseline("oracle", split, "SUB")        # reference submissions
+    results  = wildbench.runner("SUB", "SPLIT", "RESULTS.json")
+
+See docs/wildbench.md.
+"""
+
+from __future__ import annotations
+
+from .baselines import BASELINES, make_baseline
+from .errors import SplitError, SubmissionError, WildBenchError
+from .runner import evaluate, read_results
+from .inputs import write_inputs
+from .leaderboard import build_rows, to_html, to_markdown
+from .metrics import available_metrics, get_metric
+from .split import Split, SplitRules, load_split, make_split
+from .submission import check_submission
+from .version import BENCHMARK_VERSION, SCORING_VERSION, SPLIT_VERSION
+
+__all__ = [
+    "BASELINES",
+    "BENCHMARK_VERSION",
+    "SCORING_VERSION",
+    "SPLIT_VERSION",
+    "Split",
+    "SplitError",
+    "SplitRules",
+    "SubmissionError",
+    "WildBenchError",
+    "available_metrics",
+    "build_rows",
+    "check_submission",
+    "evaluate",
+    "get_metric",
+    "load_split",
+    "make_baseline",
+    "make_split",
+    "read_results",
+    "to_html",
+    "to_markdown",
+    "write_inputs",
+]

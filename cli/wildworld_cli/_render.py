@@ -7,12 +7,16 @@ from rich.table import Table
 from wildworld.validate import ValidationReport
 
 
-def validation_table(report: ValidationReport) -> Table:
+def validation_table(report: ValidationReport):
     status = "[green]valid[/]" if report.ok else "[red]INVALID[/]"
     title = (
         f"{report.kind} {report.target}: {status} - {len(report.errors)} errors, "
-        f"{len(report.warnings)} warnings, {report.samples} samples"
+        f"{len(report.warnings)} warnings, {report.samples} {'videos' if report.kind == 'submission' else 'samples'}"
     )
+    if not report.findings:
+        from rich.text import Text
+
+        return Text.from_markup(title + " - no findings")
     table = Table(title=title, title_justify="left", show_lines=False)
     for column in ("severity", "code", "file", "where", "message"):
         table.add_column(column, overflow="fold")

@@ -1,0 +1,181 @@
+"""WildBench protocol: split rules and integrity, inputs, submission checks, runner, leaderboard."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from wildbench import SplitError, SplitRules, build_rows, check_submission, evaluate, load_split, make_split, to_html, to_markdown, write_inputs
+from wildbench.runner import read_results
+from wildworld.store.reader import open_store
+from wildworld.video import write_video
+from wildworld_cli.wildbench_app import app
+
+runner = CliRunner()
+
+
+def test_split_follows_its_rules(bench):
+    split = bench["split"]
+    store = open_store(bench["store"])
+    layout = store.layout
+    idle = [tuple(k) for k in split.doc["rules"]["idle_keys"]]
+    spans: dict[str, list] = {}
+    for case in split.cases:
+        entry = store.sample(case.sample_id)
+        rows = store.frames_array[entry.offset + case.start : entry.offset + case.start + case.horizon]
+        assert (rows[:, layout.field("camera.valid").start] == 1).all()
+        keys = set(map(tuple, rows[:, [layout.field("action.motion_bank_id").start, layout.field("action.motion_id").start]].astype(int).tolist()))
+        assert keys - set(idle), "every case has a non-idle action"
+        answer = split.answer(case.case_id)
+        player = answer.point_slot == layout.slot_index(case.player_slot)
+        assert player.sum() >= 0.5 * entry.skeleton[case.player_slot]["joints"]
+        assert answer.track_visible[0].all() and not answer.track_reliable[0].any()
+        for a, b in spans.get(case.sample_id, []):
+            assert case.start >= b or case.start + case.horizon <= a, "windows never overlap"
+        spans.setdefault(case.sample_id, []).append((case.start, case.start + case.horizon))
+    assert len({c.stratum["group"] for c in split.cases}) >= 2
+    assert sum(split.doc["strata"].values()) == len(split.cases)
+
+
+def test_split_is_deterministic_and_tamper_evident(bench, tmp_path):
+    again = make_split(bench["store"], tmp_path / "again", SplitRules(cases=12, horizon=81, seed=0))
+    assert again.checksum == bench["split"].checksum
+    other = make_split(bench["store"], tmp_path / "other", SplitRules(cases=12, horizon=81, seed=1))
+    assert other.checksum != bench["split"].checksum
+    doc = json.loads((tmp_path / "again" / "split.json").read_text())
+    doc["cases"][0]["start"] += 8
+    (tmp_path / "again" / "split.json").write_text(json.dumps(doc))
+    with pytest.raises(SplitError, match="checksum"):
+        load_split(tmp_path / "again")
+    answer = tmp_path / "other" / other.doc["answers"][other.cases[0].case_id]["path"]
+    answer.write_bytes(answer.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(SplitError, match="altered"):
+        load_split(tmp_path / "other")
+
+
+def test_inputs_hold_no_future_frames(bench, tmp_path):
+    out = write_inputs(bench["split"], tmp_path / "inputs")
+    case = bench["split"].cases[0]
+    files = sorted(p.name for p in (out / case.case_id).iterdir())
+    assert files == ["actions.json", "camera.json", "captions.json", "first_frame.png", "skeleton_first.json", "state_first.json"]
+    assert not list(out.rglob("*.mp4")) and len(list(out.rglob("*.png"))) == len(bench["split"].cases)
+    actions = json.loads((out / case.case_id / "actions.json").read_text())
+    assert len(actions["frames"]) == case.horizon and actions["segments"][0]["start"] == 0
+    captions = json.loads((out / case.case_id / "captions.json").read_text())
+    assert len(captions) == len(actions["segments"]) and "motion_id=" in captions[0]["text"]
+    camera = json.loads((out / case.case_id / "camera.json").read_text())
+    assert len(camera["frames"]) == case.horizon
+    skeleton = json.loads((out / case.case_id / "skeleton_first.json").read_text())
+    assert case.player_slot in skeleton
+    assert json.loads((out / "cases.json").read_text())["edges"]["npc"]
+    import cv2
+
+    frame = cv2.cvtColor(cv2.imread(str(out / case.case_id / "first_frame.png")), cv2.COLOR_BGR2RGB)
+    oracle_first = __import__("wildworld").video.read_frames(bench["subs"]["oracle"] / f"{case.case_id}.mp4", [0], backend="pyav")[0]
+    assert np.abs(frame.astype(int) - oracle_first).mean() < 3
+
+
+def test_check_reports_every_problem(bench, tmp_path):
+    split = bench["split"]
+    sub = tmp_path / "sub"
+    shutil.copytree(bench["subs"]["frozen"], sub)
+    assert check_submission(sub, split).ok
+    cases = [c.case_id for c in split.cases]
+    (sub / f"{cases[0]}.mp4").unlink()  # missing
+    (sub / "wb9999.mp4").write_bytes(b"x")  # extra case
+    (sub / "notes.txt").write_text("hi")  # not a case id
+    (sub / f"{cases[1]}.mp4").write_bytes(b"\x00" * 500)  # undecodable
+    frames = np.zeros((20, 180, 320, 3), np.uint8)
+    write_video(sub / f"{cases[2]}.mp4", frames, fps=30)  # too few frames
+    write_video(sub / f"{cases[3]}.mp4", np.zeros((81, 180, 320, 3), np.uint8), fps=25)  # wrong fps
+    write_video(sub / f"{cases[4]}.mp4", np.zeros((81, 100, 320, 3), np.uint8), fps=30)  # wrong aspect
+    (sub / "submission.json").write_text(json.dumps({"model": "x"}))  # invalid json
+    report = check_submission(sub, split)
+    found = {(f.code, f.key) for f in report.errors}
+    assert ("missing-case", cases[0]) in found and ("extra-case", "wb9999") in found
+    assert ("undecodable", cases[1]) in found and ("too-few-frames", cases[2]) in found
+    assert ("wrong-fps", cases[3]) in found and ("bad-size", cases[4]) in found
+    assert {"bad-name", "bad-submission-json"} <= {f.code for f in report.errors}
+    result = runner.invoke(app, ["check", str(sub), "--split", str(bench["split_dir"]), "--json"])
+    assert result.exit_code == 1 and json.loads(result.stdout)["errors"] == len(report.errors)
+    assert runner.invoke(app, ["check", str(bench["subs"]["oracle"]), "--split", str(bench["split_dir"])]).exit_code == 0
+    usage = runner.invoke(app, ["check", str(tmp_path / "nothing"), "--split", str(bench["split_dir"])])
+    assert usage.exit_code == 2 and "Traceback" not in usage.output
+
+
+def test_evaluate_results_workers_and_resume(bench, tmp_path):
+    out1, out2 = tmp_path / "r1.json", tmp_path / "r2.json"
+    one = evaluate(bench["subs"]["frozen"], bench["split_dir"], out1, workers=1)
+    two = evaluate(bench["subs"]["frozen"], bench["split_dir"], out2, workers=2)
+    assert one["cases"] == two["cases"] and one["metrics"]["state_alignment"]["mean"] == two["metrics"]["state_alignment"]["mean"]
+    metric = one["metrics"]["state_alignment"]
+    lo, hi = metric["ci95"]
+    assert lo <= metric["mean"] <= hi and len(metric["per_horizon"]) == 4 and metric["buckets"][0] == "1-20"
+    assert read_results(out1)["environment"]["decoder"].startswith("pyav")
+    # Resume: cached cases are not recomputed.
+    import wildbench.runner as runner_module
+
+    calls = []
+    original = runner_module.evaluate_case
+    runner_module.evaluate_case = lambda task: calls.append(task.case_id) or original(task)
+    try:
+        cache = out1.with_name(out1.name + ".cache")
+        first = sorted(cache.iterdir())[0]
+        first.unlink()
+        resumed = evaluate(bench["subs"]["frozen"], bench["split_dir"], out1, workers=1, resume=True)
+    finally:
+        runner_module.evaluate_case = original
+    assert calls == [first.stem]
+    assert resumed["cases"] == one["cases"]
+
+
+def test_broken_submission_is_refused_before_scoring(bench, tmp_path):
+    from wildbench import SubmissionError
+
+    sub = tmp_path / "sub"
+    shutil.copytree(bench["subs"]["frozen"], sub)
+    next(sub.glob("*.mp4")).unlink()
+    with pytest.raises(SubmissionError, match="wildbench check"):
+        evaluate(sub, bench["split_dir"], tmp_path / "r.json")
+
+
+def test_leaderboard_outputs(bench, tmp_path):
+    paths = []
+    for name in ("oracle", "frozen", "resim"):
+        paths.append(tmp_path / f"{name}.json")
+        evaluate(bench["subs"][name], bench["split_dir"], paths[-1], workers=2)
+    rows, facts = build_rows(paths)
+    assert [r.model for r in rows][0] == "oracle" and rows[0].reference == "ceiling"
+    assert rows[0].overall == pytest.approx(100 * read_results(paths[0])["metrics"]["state_alignment"]["mean"])
+    markdown = to_markdown(rows, facts)
+    assert "oracle (ceiling)" in markdown and "frozen (floor)" in markdown and "State Alignment" in markdown
+    page = to_html(rows, facts)
+    assert page.count('class="ceiling"') == 1 and page.count('class="floor"') == 1
+    assert "sortBy(" in page and page.count("<svg") == 3 and "http" not in page.split("<body>")[1].split("<script>")[0]
+    result = runner.invoke(app, ["leaderboard", *map(str, paths), "--html", str(tmp_path / "lb.html"), "--markdown", str(tmp_path / "lb.md")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "lb.html").read_text() == page and (tmp_path / "lb.md").read_text() == markdown
+
+
+def test_leaderboard_refuses_mixed_splits(bench, tmp_path):
+    path = tmp_path / "a.json"
+    evaluate(bench["subs"]["frozen"], bench["split_dir"], path, workers=1)
+    other = json.loads(path.read_text())
+    other["split"]["checksum"] = "0" * 64
+    (tmp_path / "b.json").write_text(json.dumps(other))
+    result = runner.invoke(app, ["leaderboard", str(path), str(tmp_path / "b.json")])
+    assert result.exit_code == 2 and "different splits" in result.output
+
+
+def test_resim_needs_a_synthetic_store(bench, tmp_path):
+    from wildbench import WildBenchError, make_baseline
+
+    split = bench["split"]
+    doc = dict(split.doc)
+    stripped = type(split)(path=split.path, doc=doc, cases=tuple(type(c)(**{**c.to_json(), "synthetic_script": None}) for c in split.cases))
+    with pytest.raises(WildBenchError, match="synthetic"):
+        make_baseline("resim", stripped, tmp_path / "resim")

@@ -1,0 +1,106 @@
+"""The answer key of one case: what the metrics compare a generated video against.
+
+For a window of ``horizon`` frames starting at ``start`` in a store sample:
+
+* ``camera`` (H, 11) K | position | rotation (store resolution), ``camera_valid`` (H,);
+* ``actions`` (H, 5) the action record (index, bank, motion id, phase, tracked index);
+* query points: the joints of the tracked player and of every present monster that, on the
+  first frame, project inside the image, lie in front of the camera and are not occluded
+  (depth map at the joint's pixel not nearer than the joint by more than the tolerance);
+* ``track_uv`` (H, P, 2): those joints projected with the true camera of every frame,
+  ``track_visible`` (H, P): inside, in front, camera valid and not occluded on that frame;
+* ``track_reliable`` (H, P): where the reference point tracker, run on the true video, stays
+  within ``RELIABLE_PX`` pixels (at 256 x 256) of the true projection: the pairs on which a
+  tracker can judge motion at all (State Alignment scores only these);
+* ``joints`` (H, P, 3) their world positions.
+
+Occlusion uses the depth video with a metres-per-code scale (see ``split.DepthScale``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wildworld import project_points
+
+__all__ = ["Visibility", "joint_visibility", "reliable_pairs", "CaseAnswer", "ANSWER_ARRAYS", "RELIABLE_PX"]
+
+#: Reference-tracker agreement (pixels at 256 x 256) for a (point, frame) pair to be scored.
+RELIABLE_PX = 4.0
+
+
+def reliable_pairs(true_video: np.ndarray, query_uv: np.ndarray, track_uv: np.ndarray, tracker) -> np.ndarray:
+    """(H, P) mask: the tracker, run on the true video, is within RELIABLE_PX of the truth."""
+    height, width = true_video.shape[1:3]
+    tracks, _ = tracker.track(true_video, query_uv)
+    scale = np.array([256.0 / width, 256.0 / height])
+    with np.errstate(invalid="ignore"):
+        error = np.linalg.norm((tracks - track_uv) * scale, axis=-1)
+    return np.nan_to_num(error, nan=np.inf) <= RELIABLE_PX
+
+ANSWER_ARRAYS = ("camera", "camera_valid", "actions", "query_uv", "point_slot", "point_joint", "track_uv", "track_visible", "track_reliable", "joints")
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Metres-per-code depth scale and the occlusion tolerance ``max(absolute, relative * z)``."""
+
+    depth_scale: float | None
+    tolerance_m: float = 1.0
+    tolerance_rel: float = 0.1
+
+
+def joint_visibility(joints: np.ndarray, camera: np.ndarray, depth: np.ndarray | None, size: tuple[int, int], rule: Visibility):
+    """Pixels and visibility of world joints ``(..., P, 3)`` on frames with ``camera`` ``(..., 11)``.
+
+    ``depth`` is ``(..., H, W)`` uint8 codes or None (no occlusion test). Returns ``uv``,
+    ``z`` and ``visible`` (inside the image, in front, not occluded).
+    """
+    width, height = size
+    proj = project_points(joints, camera[..., 0:4], camera[..., 4:7], camera[..., 7:11])
+    inside = proj.inside(width, height) & np.isfinite(camera).all(axis=-1)[..., None]
+    visible = inside.copy()
+    if depth is not None and rule.depth_scale is not None:
+        uv = np.where(inside[..., None], proj.uv, 0.0)
+        u = np.clip(np.round(uv[..., 0]).astype(int), 0, width - 1)
+        v = np.clip(np.round(uv[..., 1]).astype(int), 0, height - 1)
+        lead = np.indices(u.shape)[:-1]
+        codes = depth[(*lead, v, u)]
+        surface = codes.astype(np.float64) * rule.depth_scale
+        far = codes == 255  # beyond the coded range: nothing measurable in front
+        tolerance = np.maximum(rule.tolerance_m, rule.tolerance_rel * proj.depth)
+        visible &= far | (surface >= proj.depth - tolerance)
+    return proj.uv, proj.depth, visible
+
+
+@dataclass(frozen=True)
+class CaseAnswer:
+    """The answer arrays of one case (see the module docstring)."""
+
+    camera: np.ndarray
+    camera_valid: np.ndarray
+    actions: np.ndarray
+    query_uv: np.ndarray
+    point_slot: np.ndarray
+    point_joint: np.ndarray
+    track_uv: np.ndarray
+    track_visible: np.ndarray
+    track_reliable: np.ndarray
+    joints: np.ndarray
+
+    @property
+    def horizon(self) -> int:
+        return len(self.camera)
+
+    @property
+    def points(self) -> int:
+        return len(self.query_uv)
+
+    def to_npz(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in ANSWER_ARRAYS}
+
+    @classmethod
+    def from_npz(cls, data) -> "CaseAnswer":
+        return cls(**{name: np.asarray(data[name]) for name in ANSWER_ARRAYS})

@@ -1,0 +1,153 @@
+"""Conditioning packages for model authors: per case, only what a model may see.
+
+```
+INPUTS/
+  README.md                  for model authors: what each file holds, the submission format
+  cases.json                 case ids, horizon, fps, resolution, action vocabulary, skeleton edges
+  <case_id>/
+    first_frame.png          frame 0 (RGB, store resolution)
+    actions.json             per-frame action keys, vocabulary ids and phases; segments
+    captions.json            a templated action-level caption per segment
+    camera.json              per-frame K, position, rotation (OpenGL camera-to-world)
+    skeleton_first.json      frame 0 world joints per entity slot
+    state_first.json         frame 0 state (every state field)
+```
+No future frame is ever written: the packages hold frame 0 pixels only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from wildworld._atomic import atomic_path
+from wildworld.video import open_video
+
+from .split import Split
+
+__all__ = ["write_inputs", "caption", "segments_of"]
+
+_README = """# WildBench inputs
+
+One directory per case. A model sees frame 0 and the conditioning below, and must generate
+the next frames of the {horizon}-frame window ({fps:g} fps, {width}x{height}).
+
+| file | what it holds |
+|---|---|
+| `first_frame.png` | frame 0, RGB |
+| `actions.json` | per frame `t`: the tracked player's action `(motion_bank_id, motion_id)`, its vocabulary id (`cases.json` vocabulary), and its phase `motion_frame`; `segments`: runs of one clip |
+| `captions.json` | one templated caption per action segment |
+| `camera.json` | per frame: `K` = (fx, fy, cx, cy) pixels, `position` (world), `rotation` = camera-to-world quaternion (x, y, z, w) in the OpenGL camera frame (x right, y up, looking down -z) |
+| `skeleton_first.json` | frame 0 world joints per entity slot (`n<i>` player characters, `w<i>` weapons, `m<i>` monsters) with their type ids; bones are in `cases.json` (`edges`) |
+| `state_first.json` | frame 0 state: every state field of the store (vitals, poses, monster conditions) |
+
+## Submitting
+
+Write `SUB/<case_id>.mp4` for every case: at least {horizon} frames at {fps:g} fps, frame 0
+being the given first frame, any size with the same aspect ratio (videos are resized to
+{width}x{height} for evaluation). Add `SUB/submission.json`:
+
+```json
+{{"model": "my-model", "version": "1.0", "conditioning": ["first_frame", "actions"]}}
+```
+
+`conditioning` lists what the model used, from: first_frame, actions, captions, camera,
+skeleton, state. Then run `wildbench check SUB --split SPLIT` and `wildbench evaluate`.
+Split checksum: `{checksum}`.
+"""
+
+
+def segments_of(actions: np.ndarray) -> list[dict]:
+    """Runs of one clip in an (H, 5) action block: the key changes or the phase jumps back."""
+    keys = np.nan_to_num(actions[:, 1:3], nan=-1).astype(int)
+    phases = actions[:, 3]
+    starts = [0] + [t for t in range(1, len(actions)) if (keys[t] != keys[t - 1]).any() or phases[t] < phases[t - 1]]
+    ends = starts[1:] + [len(actions)]
+    return [{"start": s, "end": e, "motion_bank_id": int(keys[s, 0]), "motion_id": int(keys[s, 1]),
+             "action_id": int(np.nan_to_num(actions[s, 0], nan=-1)), "first_phase": float(phases[s])} for s, e in zip(starts, ends)]
+
+
+def caption(segment: dict, fps: float) -> str:
+    """The paper's caption style, per segment."""
+    return (f"frames {segment['start']}-{segment['end'] - 1} ({(segment['end'] - segment['start']) / fps:.2f} s): "
+            f"player currently playing motion_id={segment['motion_id']} in bank={segment['motion_bank_id']} "
+            f"from animation_frame={segment['first_phase']:.1f}")
+
+
+def _json(path: Path, data) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def _edges(store) -> dict:
+    from wildworld.release.skeleton import read_skeleton_edges
+
+    for entry in store.manifest["samples"]:
+        path = Path(entry.get("source", "")).parent / "skeleton_edges.json"
+        if path.exists():
+            return {k: v.tolist() for k, v in read_skeleton_edges(path).items()}
+    return {}
+
+
+def write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callable[[int, int], None] | None = None) -> Path:
+    store = split.open_store()
+    out = Path(out)
+    layout = store.layout
+    width, height = split.resolution
+    for number, case in enumerate(split.cases):
+        answer = split.answer(case.case_id)
+        directory = out / case.case_id
+        with open_video(store.video(case.sample_id, "rgb")) as reader:
+            frame = reader.get([case.start])[0]
+        ok, png = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        with atomic_path(directory / "first_frame.png") as tmp:
+            tmp.write_bytes(png.tobytes())
+        actions = answer.actions
+        segments = segments_of(actions)
+        _json(directory / "actions.json", {
+            "fps": split.fps, "horizon": case.horizon,
+            "frames": [{"t": t, "motion_bank_id": int(np.nan_to_num(a[1], nan=-1)), "motion_id": int(np.nan_to_num(a[2], nan=-1)),
+                        "action_id": int(np.nan_to_num(a[0], nan=-1)), "motion_frame": None if np.isnan(a[3]) else float(a[3])}
+                       for t, a in enumerate(actions)],
+            "segments": segments,
+        })
+        _json(directory / "captions.json", [{"start": s["start"], "end": s["end"], "text": caption(s, split.fps)} for s in segments])
+        camera = answer.camera.astype(float)
+        _json(directory / "camera.json", {
+            "convention": "K=(fx,fy,cx,cy) pixels at the evaluation resolution; rotation=(x,y,z,w) camera-to-world, OpenGL camera frame",
+            "frames": [{"t": t, "K": c[0:4].tolist(), "position": c[4:7].tolist(), "rotation": c[7:11].tolist()} for t, c in enumerate(camera)],
+        })
+        entry = store.sample(case.sample_id)
+        row = entry.offset + case.start
+        joints = store.skeleton_array[row]
+        skeleton = {}
+        for slot, info in entry.skeleton.items():
+            values = joints[layout.slot_index(slot), : info["joints"]]
+            if np.isfinite(values).all():
+                skeleton[slot] = {"type_id": info["type_id"], "joints": values.astype(float).round(6).tolist()}
+        _json(directory / "skeleton_first.json", skeleton)
+        rows = store.frames_array[row]
+        state = {}
+        for field in layout.stream_fields("state"):
+            values = rows[field.start : field.stop].astype(float)
+            if field.kind == "category":
+                state[field.name] = field.categories[int(values[0])] if values[0] >= 0 else None
+            else:
+                cleaned = [None if not np.isfinite(v) else float(v) for v in values]
+                state[field.name] = cleaned[0] if field.width == 1 else cleaned
+        _json(directory / "state_first.json", state)
+        if progress is not None:
+            progress(number + 1, len(split.cases))
+    _json(out / "cases.json", {
+        "cases": [c.case_id for c in split.cases], "horizon": split.horizon, "fps": split.fps,
+        "resolution": [width, height], "vocabulary": [list(k) for k in store.vocabulary], "edges": _edges(store),
+        "split_checksum": split.checksum,
+    })
+    with atomic_path(out / "README.md") as tmp:
+        tmp.write_text(_README.format(horizon=split.horizon, fps=split.fps, width=width, height=height, checksum=split.checksum))
+    return out

@@ -1,0 +1,418 @@
+"""The curated test split and its answer key: ``make_split`` and ``load_split``.
+
+Rules (documented in docs/wildbench.md; version ``SPLIT_VERSION``):
+
+1. candidate windows of ``horizon`` frames start every ``stride`` frames inside a sample;
+2. the camera is valid on every frame of the window and a tracked player exists;
+3. the window holds at least one frame whose action is not an idle action;
+4. the tracked player is visible on the first frame: at least ``min_visible_joints`` of its
+   joints project inside the image, in front of the camera, and are not occluded according
+   to the depth map;
+5. the reference tracker, run on the true video, agrees with the true projection (within
+   ``RELIABLE_PX`` at 256 x 256) on at least ``min_reliable_pairs`` visible (point, frame)
+   pairs - State Alignment scores only such pairs;
+6. windows never overlap (within a sample);
+7. cases are stratified over (action group, monster species, weapon): strata are visited in a
+   seeded order, one case at a time, so every stratum is represented before any repeats;
+8. everything is deterministic for a given store, rules and seed; the split records its
+   version and a sha256 checksum over its content and its answer files.
+
+The action group of a window is the bank (``motion_bank_id``) of its most played non-idle
+action; the synthetic world names its banks (movement, attack, skill).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from wildworld.schemas import validate_document
+from wildworld.store.extract import sha256_file
+from wildworld.store.reader import Store, open_store
+from wildworld.video import open_video
+
+from .answers import RELIABLE_PX, CaseAnswer, Visibility, joint_visibility, reliable_pairs
+from .metrics.trackers import get_tracker
+from .errors import SplitError
+from .version import BENCHMARK_VERSION, SPLIT_VERSION
+
+__all__ = ["SplitRules", "Case", "Split", "make_split", "load_split", "SPLIT_FILE"]
+
+SPLIT_FILE = "split.json"
+#: The point tracker whose agreement with the truth on the true video defines scored pairs.
+RELIABILITY_TRACKER = "lk"
+_SYNTH_DEPTH_SCALE = 0.25  # the synthetic world's documented depth coding
+
+
+@dataclass(frozen=True)
+class SplitRules:
+    cases: int = 200
+    horizon: int = 81
+    seed: int = 0
+    stride: int = 8
+    min_visible_joints: float = 0.5  # fraction of the tracked player's joints
+    depth_tolerance_m: float = 1.0
+    depth_tolerance_rel: float = 0.1
+    depth_scale: float | None = None  # metres per depth code; None = synthetic's, else calibrated
+    idle_keys: tuple[tuple[int, int], ...] | None = None  # None = the synthetic idle, else the most played key
+    min_reliable_pairs: int = 100  # scored (point, frame) pairs a case needs
+
+    def __post_init__(self) -> None:
+        if self.cases < 1 or self.horizon < 2 or self.stride < 1:
+            raise SplitError(f"cases={self.cases}, horizon={self.horizon}, stride={self.stride}: need cases >= 1, horizon >= 2, stride >= 1")
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    sample_id: str
+    start: int
+    horizon: int
+    stratum: dict
+    player_slot: str
+    points: int
+    synthetic_script: dict | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Split:
+    path: Path
+    doc: dict
+    cases: tuple[Case, ...] = field(default=())
+
+    @property
+    def horizon(self) -> int:
+        return int(self.doc["rules"]["horizon"])
+
+    @property
+    def store_path(self) -> Path:
+        return Path(self.doc["store"])
+
+    @property
+    def resolution(self) -> tuple[int, int]:
+        return tuple(self.doc["resolution"])
+
+    @property
+    def fps(self) -> float:
+        return float(self.doc["fps"])
+
+    @property
+    def checksum(self) -> str:
+        return self.doc["checksum"]
+
+    def case(self, case_id: str) -> Case:
+        for case in self.cases:
+            if case.case_id == case_id:
+                return case
+        raise SplitError(f"{self.path}: no case {case_id!r}")
+
+    def answer_path(self, case_id: str) -> Path:
+        return self.path / self.doc["answers"][case_id]["path"]
+
+    def answer(self, case_id: str) -> CaseAnswer:
+        with np.load(self.answer_path(case_id), allow_pickle=False) as data:
+            return CaseAnswer.from_npz(data)
+
+    def open_store(self) -> Store:
+        store = open_store(self.store_path)
+        digest = sha256_file(self.store_path / "manifest.json")
+        if digest != self.doc["store_manifest_sha256"]:
+            raise SplitError(f"{self.store_path}: the store differs from the one this split was made from (manifest checksum mismatch)")
+        return store
+
+
+def _canonical(doc: dict) -> bytes:
+    return json.dumps({k: v for k, v in doc.items() if k != "checksum"}, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _synthetic_sources(store: Store) -> dict[str, dict]:
+    """Sample id -> synthetic script, for samples whose source part has a synthetic sidecar."""
+    from wildworld.synth import SIDECAR_FILE, load_scripts
+
+    scripts: dict[str, dict] = {}
+    for entry in store.manifest["samples"]:
+        part = Path(entry.get("source", "")).parent
+        if (part / SIDECAR_FILE).exists():
+            loaded = load_scripts(part)
+            name = Path(entry["source"]).name
+            if name in loaded:
+                scripts[entry["id"]] = loaded[name].to_json()
+    return scripts
+
+
+def _group_names(synthetic: bool) -> dict[int, str]:
+    if not synthetic:
+        return {}
+    from wildworld.synth import PLAYER_ACTIONS
+
+    return {a.motion_bank_id: a.group for a in PLAYER_ACTIONS}
+
+
+def _idle_keys(store: Store, rules: SplitRules, synthetic: bool) -> list[tuple[int, int]]:
+    if rules.idle_keys is not None:
+        return [tuple(k) for k in rules.idle_keys]
+    if synthetic:
+        from wildworld.synth import ACTIONS_BY_NAME
+
+        return [ACTIONS_BY_NAME["idle"].key]
+    counts: Counter = Counter()
+    bank = store.layout.field("action.motion_bank_id").start
+    for start in range(0, store.frames, 65536):
+        block = store.frames_array[start : start + 65536]
+        keys = block[:, bank : bank + 2]
+        keys = keys[np.isfinite(keys).all(1) & (keys >= 0).all(1)].astype(np.int64)
+        counts.update(map(tuple, keys.tolist()))
+    return [counts.most_common(1)[0][0]] if counts else []
+
+
+@dataclass
+class _Candidate:
+    sample_id: str
+    start: int
+    slot: str
+    stratum: tuple
+
+
+def _candidates(store: Store, rules: SplitRules, idle: list[tuple[int, int]], groups: dict[int, str]) -> list[_Candidate]:
+    layout = store.layout
+    bank, motion = layout.field("action.motion_bank_id").start, layout.field("action.motion_id").start
+    tracked_col = layout.field("action.tracked_index").start
+    valid_col = layout.field("camera.valid").start
+    idle_codes = {b * 2**32 + m for b, m in idle}
+    out = []
+    for entry in store.samples:
+        if entry.frames < rules.horizon:
+            continue
+        rows = store.rows(entry.id)
+        keys = np.nan_to_num(rows[:, [bank, motion]], nan=-1).astype(np.int64)
+        codes = keys[:, 0] * 2**32 + keys[:, 1]
+        non_idle = ~np.isin(codes, list(idle_codes)) & (keys >= 0).all(1)
+        valid = rows[:, valid_col] == 1
+        tracked = np.nan_to_num(rows[:, tracked_col], nan=-1).astype(int)
+        bad_camera = np.concatenate([[0], np.cumsum(~valid)])
+        for start in range(0, entry.frames - rules.horizon + 1, rules.stride):
+            stop = start + rules.horizon
+            if bad_camera[stop] - bad_camera[start] or tracked[start] < 0 or not non_idle[start:stop].any():
+                continue
+            window = keys[start:stop][non_idle[start:stop]]
+            dominant = Counter(map(tuple, window.tolist())).most_common(1)[0][0]
+            species = []
+            for f in layout.stream_fields("state"):
+                if f.name.startswith("monster.list.") and f.name.endswith(".type_id"):
+                    value = rows[start, f.start]
+                    if np.isfinite(value) and value >= 0:
+                        species.append(int(value))
+            try:
+                weapon = int(np.nan_to_num(rows[start, layout.field(f"npc.list.{tracked[start]}.weapon_id").start], nan=-1))
+            except KeyError:
+                weapon = -1
+            group = groups.get(dominant[0], f"bank {dominant[0]}")
+            out.append(_Candidate(entry.id, start, f"n{tracked[start]}", (group, tuple(sorted(species)) or ("none",), weapon)))
+    return out
+
+
+def _window_answer(store: Store, case: _Candidate, horizon: int, rule: Visibility, min_joints: float, min_pairs: int) -> CaseAnswer | None:
+    """The case's answer arrays, or None when the first-frame visibility rule fails."""
+    entry = store.sample(case.sample_id)
+    row0 = entry.offset + case.start
+    rows = store.frames_array[row0 : row0 + horizon]
+    layout = store.layout
+    k0 = layout.field("camera.K").start
+    camera = rows[:, k0 : k0 + 11].astype(np.float64)
+    skeleton = store.skeleton_array[row0 : row0 + horizon]
+    slots = [case.slot] + [s.name for s in layout.skeleton_slots if s.kind == "m"]
+    size = store.resolution or tuple(entry.size)
+    depth = None
+    if "depth" in store.streams and rule.depth_scale is not None:
+        with open_video(store.video(case.sample_id, "depth"), backend="pyav", color="gray") as reader:
+            depth = reader.get(range(case.start, case.start + horizon))
+    player_index = layout.slot_index(case.slot)
+    player_joints = int(entry.skeleton.get(case.slot, {}).get("joints", layout.max_joints))
+    _, _, first = joint_visibility(skeleton[0, player_index, :player_joints].astype(np.float64), camera[0], None if depth is None else depth[0], size, rule)
+    if first.sum() < max(3, math.ceil(min_joints * player_joints)):
+        return None
+    point_slot, point_joint = [], []
+    for slot in slots:
+        index = layout.slot_index(slot)
+        joints = int(entry.skeleton.get(slot, {}).get("joints", 0))
+        if joints == 0:
+            continue
+        _, _, vis = joint_visibility(skeleton[0, index, :joints].astype(np.float64), camera[0], None if depth is None else depth[0], size, rule)
+        for j in np.flatnonzero(vis):
+            point_slot.append(index)
+            point_joint.append(int(j))
+    point_slot, point_joint = np.asarray(point_slot, np.int32), np.asarray(point_joint, np.int32)
+    joints = skeleton[:, point_slot, point_joint].astype(np.float64)  # (H, P, 3)
+    uv, _, visible = joint_visibility(joints, camera, depth, size, rule)
+    with open_video(store.video(case.sample_id, "rgb")) as reader:
+        true_video = reader.get(range(case.start, case.start + horizon))
+    reliable = reliable_pairs(true_video, uv[0].astype(np.float32), uv, get_tracker(RELIABILITY_TRACKER)) & visible
+    reliable[0] = False
+    if reliable.sum() < min_pairs:
+        return None
+    return CaseAnswer(
+        camera=camera.astype(np.float32),
+        camera_valid=np.isfinite(camera).all(1),
+        actions=rows[:, layout.stream_range("action")[0] : layout.stream_range("action")[1]],
+        query_uv=uv[0].astype(np.float32),
+        point_slot=point_slot,
+        point_joint=point_joint,
+        track_uv=uv.astype(np.float32),
+        track_visible=visible,
+        track_reliable=reliable,
+        joints=joints.astype(np.float32),
+    )
+
+
+def estimate_depth_scale(store: Store, candidates: list[_Candidate], *, samples: int = 40) -> float | None:
+    """Metres per depth code fitted on the tracked players' joints (median z / code).
+
+    The depth map holds the body surface in front of each joint, so the fit slightly
+    overestimates; the occlusion tolerance absorbs that."""
+    ratios = []
+    layout = store.layout
+    k0 = layout.field("camera.K").start
+    for candidate in candidates[:: max(1, len(candidates) // samples)][:samples]:
+        entry = store.sample(candidate.sample_id)
+        row = entry.offset + candidate.start
+        camera = store.frames_array[row, k0 : k0 + 11].astype(np.float64)
+        joints = store.skeleton_array[row, layout.slot_index(candidate.slot)].astype(np.float64)
+        joints = joints[np.isfinite(joints).all(1)]
+        with open_video(store.video(candidate.sample_id, "depth"), backend="pyav", color="gray") as reader:
+            depth = reader.get([candidate.start])[0]
+        uv, z, inside = joint_visibility(joints, camera, None, store.resolution or tuple(entry.size), Visibility(None))
+        for (u, v), depth_z, ok in zip(uv, z, inside):
+            code = int(depth[int(round(v)), int(round(u))]) if ok else 0
+            if ok and 0 < code < 255:
+                ratios.append(depth_z / code)
+    return float(np.median(ratios)) if ratios else None
+
+
+def make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], rules: SplitRules = SplitRules(),
+               *, progress: Callable[[int, int], None] | None = None) -> Split:
+    """Choose cases and write ``out/split.json`` and ``out/answers/<case>.npz``."""
+    from wildworld._atomic import atomic_path
+
+    store = open_store(store_path)
+    if "skeleton" not in store.streams or "camera" not in store.streams:
+        raise SplitError(f"{store_path}: a WildBench split needs the skeleton and camera streams")
+    scripts = _synthetic_sources(store)
+    synthetic = bool(scripts) and len(scripts) == len(store.samples)
+    idle = _idle_keys(store, rules, synthetic)
+    candidates = _candidates(store, rules, idle, _group_names(synthetic))
+    if rules.depth_scale is not None:
+        scale, scale_source = rules.depth_scale, "given"
+    elif synthetic:
+        scale, scale_source = _SYNTH_DEPTH_SCALE, "synthetic world"
+    elif "depth" in store.streams:
+        scale, scale_source = estimate_depth_scale(store, candidates), "calibrated on joints"
+    else:
+        scale, scale_source = None, "no depth stream: occlusion not tested"
+    rule = Visibility(scale, rules.depth_tolerance_m, rules.depth_tolerance_rel)
+    rng = np.random.default_rng(rules.seed)
+    strata: dict[tuple, list[_Candidate]] = defaultdict(list)
+    for candidate in candidates:
+        strata[candidate.stratum].append(candidate)
+    order = sorted(strata, key=repr)
+    order = [order[i] for i in rng.permutation(len(order))]
+    for key in order:
+        strata[key] = [strata[key][i] for i in rng.permutation(len(strata[key]))]
+    taken: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    chosen: list[tuple[_Candidate, CaseAnswer]] = []
+    while len(chosen) < rules.cases and any(strata[k] for k in order):
+        for key in order:
+            if len(chosen) >= rules.cases:
+                break
+            while strata[key]:
+                candidate = strata[key].pop()
+                span = (candidate.start, candidate.start + rules.horizon)
+                if any(span[0] < b and a < span[1] for a, b in taken[candidate.sample_id]):
+                    continue
+                answer = _window_answer(store, candidate, rules.horizon, rule, rules.min_visible_joints, rules.min_reliable_pairs)
+                if answer is None:
+                    continue
+                taken[candidate.sample_id].append(span)
+                chosen.append((candidate, answer))
+                if progress is not None:
+                    progress(len(chosen), rules.cases)
+                break
+    if not chosen:
+        raise SplitError(f"{store_path}: no window satisfies the split rules (horizon {rules.horizon}); try a shorter horizon")
+    chosen.sort(key=lambda item: (item[0].sample_id, item[0].start))
+    out = Path(out)
+    cases, answers = [], {}
+    for number, (candidate, answer) in enumerate(chosen):
+        case_id = f"wb{number:04d}"
+        relative = f"answers/{case_id}.npz"
+        with atomic_path(out / relative) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez_compressed(handle, **answer.to_npz())
+        answers[case_id] = {"path": relative, "sha256": sha256_file(out / relative)}
+        group, species, weapon = candidate.stratum
+        cases.append(Case(case_id, candidate.sample_id, candidate.start, rules.horizon,
+                          {"group": group, "species": list(species), "weapon": weapon},
+                          candidate.slot, answer.points, scripts.get(candidate.sample_id)).to_json())
+    doc: dict[str, Any] = {
+        "benchmark": "wildbench",
+        "benchmark_version": BENCHMARK_VERSION,
+        "split_version": SPLIT_VERSION,
+        "store": str(Path(store_path).resolve()),
+        "store_manifest_sha256": sha256_file(Path(store_path) / "manifest.json"),
+        "fps": store.fps,
+        "resolution": list(store.resolution) if store.resolution else list(store.samples[0].size),
+        "rules": {**asdict(rules), "idle_keys": [list(k) for k in idle], "depth_scale": scale},
+        "depth_scale_source": scale_source,
+        "reliability": {"tracker": f"{RELIABILITY_TRACKER}-{get_tracker(RELIABILITY_TRACKER).version}", "threshold_px_256": RELIABLE_PX},
+        "requested_cases": rules.cases,
+        "strata": dict(sorted(Counter(_label(c["stratum"]) for c in cases).items())),
+        "cases": cases,
+        "answers": answers,
+    }
+    doc["checksum"] = hashlib.sha256(_canonical(doc)).hexdigest()
+    validate_document(doc, "wildbench_split", path=out / SPLIT_FILE)
+    with atomic_path(out / SPLIT_FILE) as tmp:
+        tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    return load_split(out)
+
+
+def _label(stratum: dict) -> str:
+    return f"{stratum['group']} | species {','.join(map(str, stratum['species']))} | weapon {stratum['weapon']}"
+
+
+def load_split(path: str | os.PathLike[str], *, verify_answers: bool = True) -> Split:
+    """Read a split, check its version and checksum (and its answer files)."""
+    from wildworld.schemas import check_version
+
+    path = Path(path)
+    file = path / SPLIT_FILE if path.is_dir() else path
+    try:
+        doc = json.loads(file.read_text())
+    except FileNotFoundError:
+        raise SplitError(f"{file}: no split here (make one with `wildbench split STORE --out DIR`)") from None
+    except json.JSONDecodeError as exc:
+        raise SplitError(f"{file}: not valid JSON ({exc})") from None
+    validate_document(doc, "wildbench_split", path=file)
+    check_version(doc["split_version"], what=f"split {file}")
+    if hashlib.sha256(_canonical(doc)).hexdigest() != doc["checksum"]:
+        raise SplitError(f"{file}: checksum mismatch - the split was altered after it was made")
+    root = file.parent
+    if verify_answers:
+        for case_id, info in doc["answers"].items():
+            answer = root / info["path"]
+            if not answer.exists():
+                raise SplitError(f"{answer}: answer file of case {case_id} is missing")
+            if sha256_file(answer) != info["sha256"]:
+                raise SplitError(f"{answer}: answer file of case {case_id} was altered (checksum mismatch)")
+    cases = tuple(Case(**c) for c in doc["cases"])
+    return Split(path=root, doc=doc, cases=cases)
