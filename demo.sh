@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the bundled sample_data/: validate, inspect and render the release-format
-# samples. Installs into .venv on first use. Outputs go to ${1:-out/demo}.
+# samples, convert them into a store, and run WildBench on it (split, inputs, reference
+# submissions, evaluation, leaderboard). Installs into .venv on first use. Outputs go to
+# ${1:-out/demo}.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh
@@ -18,4 +20,14 @@ echo "== 4. convert into a training store (Zarr + short-GOP video + WebDataset +
 wildworld convert "$PART" "$OUT/store" --resolution 320x180
 wildworld validate "$OUT/store"
 wildworld info "$OUT/store"
-echo "done: outputs in $OUT"
+echo "== 5. WildBench: split, inputs, reference submissions, evaluation, leaderboard"
+rm -rf "$OUT/bench"
+wildbench split "$OUT/store" --cases 6 --horizon 81 --seed 0 --out "$OUT/bench/split"
+wildbench inputs "$OUT/bench/split" --out "$OUT/bench/inputs"
+for name in oracle frozen shuffled resim; do
+  wildbench baseline "$name" --split "$OUT/bench/split" --out "$OUT/bench/sub_$name"
+  wildbench check "$OUT/bench/sub_$name" --split "$OUT/bench/split"
+  wildbench evaluate "$OUT/bench/sub_$name" --split "$OUT/bench/split" --out "$OUT/bench/results_$name.json"
+done
+wildbench leaderboard "$OUT"/bench/results_*.json --html "$OUT/bench/leaderboard.html" --markdown "$OUT/bench/leaderboard.md"
+echo "done: outputs in $OUT (open $OUT/bench/leaderboard.html)"
