@@ -201,15 +201,8 @@ def evaluate(
 
 
 def read_results(path: str | os.PathLike[str]) -> dict:
-    from wildworld.schemas import check_version
+    """Read and check a RESULTS.json (schema and benchmark version)."""
+    from wildworld.schemas import read_document
 
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise SubmissionError(f"{path}: no such results file") from None
-    except json.JSONDecodeError as exc:
-        raise SubmissionError(f"{path}: not valid JSON ({exc})") from None
-    validate_document(doc, "wildbench_results", path=path)
-    check_version(doc["benchmark_version"], what=f"results {path}")
-    return doc
+    return read_document(path, "wildbench_results", error=SubmissionError, version_key="benchmark_version",
+                         missing="no such results file (write one with `wildbench evaluate`)")

@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from wildworld.schemas import validate_document
+from wildworld.schemas import read_document, validate_document
 from wildworld.store.extract import sha256_file
 from wildworld.store.reader import Store, open_store
 from wildworld.video import open_video
@@ -392,18 +392,10 @@ def _label(stratum: dict) -> str:
 
 def load_split(path: str | os.PathLike[str], *, verify_answers: bool = True) -> Split:
     """Read a split, check its version and checksum (and its answer files)."""
-    from wildworld.schemas import check_version
-
     path = Path(path)
     file = path / SPLIT_FILE if path.is_dir() else path
-    try:
-        doc = json.loads(file.read_text())
-    except FileNotFoundError:
-        raise SplitError(f"{file}: no split here (make one with `wildbench split STORE --out DIR`)") from None
-    except json.JSONDecodeError as exc:
-        raise SplitError(f"{file}: not valid JSON ({exc})") from None
-    validate_document(doc, "wildbench_split", path=file)
-    check_version(doc["split_version"], what=f"split {file}")
+    doc = read_document(file, "wildbench_split", error=SplitError, version_key="split_version",
+                        missing="no split here (make one with `wildbench split STORE --out DIR`)")
     if hashlib.sha256(_canonical(doc)).hexdigest() != doc["checksum"]:
         raise SplitError(f"{file}: checksum mismatch - the split was altered after it was made")
     root = file.parent

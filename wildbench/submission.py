@@ -8,12 +8,11 @@ or over 4096 pixels a side, or an aspect ratio more than 2% off the split's).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 
-from wildworld.schemas import validate_document
+from wildworld.schemas import read_document
 from wildworld.validate import Finding, ValidationReport
 from wildworld.video import probe_video, read_frames
 
@@ -28,15 +27,8 @@ _CASE_FILE = re.compile(r"^(?P<case>[A-Za-z0-9_-]+)\.mp4$")
 
 
 def read_submission_info(directory: str | os.PathLike[str]) -> dict:
-    path = Path(directory) / SUBMISSION_FILE
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SubmissionError(f"{path}: missing (it names the model, its version and the conditioning used)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SubmissionError(f"{path}: not valid JSON ({exc})") from None
-    validate_document(doc, "wildbench_submission", path=path)
-    return doc
+    return read_document(Path(directory) / SUBMISSION_FILE, "wildbench_submission", error=SubmissionError,
+                         missing="missing (it names the model, its version and the conditioning used)")
 
 
 def check_submission(directory: str | os.PathLike[str], split: Split, *, decode: bool = True) -> ValidationReport:

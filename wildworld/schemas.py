@@ -30,6 +30,7 @@ __all__ = [
     "load_state_schema",
     "load_format_schema",
     "validate_document",
+    "read_document",
     "check_version",
     "schema_dir",
     "SUPPORTED_MAJOR",
@@ -263,3 +264,32 @@ def validate_document(document: Any, schema_name: str, *, path: object = None) -
         key = "/".join(str(p) for p in first.absolute_path) or "<root>"
         more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
         raise FormatError(f"does not follow {schema_name} schema: {first.message}{more}", path=path, key=key)
+
+
+def read_document(
+    path: str | Path,
+    schema_name: str,
+    *,
+    error: type[Exception] = FormatError,
+    missing: str = "no such file",
+    version_key: str | None = None,
+) -> dict:
+    """Read a JSON file, validate it against a format schema and (optionally) its major version.
+
+    Every failure raises ``error`` with a one-line message naming the file: ``missing`` says
+    what to do when it does not exist.
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: {missing}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: not valid JSON ({exc})") from None
+    try:
+        validate_document(doc, schema_name, path=path)
+    except FormatError as exc:
+        raise error(str(exc)) from None
+    if version_key is not None:
+        check_version(doc[version_key], what=str(path))
+    return doc

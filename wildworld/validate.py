@@ -45,15 +45,19 @@ class Finding:
     def to_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
-    def __str__(self) -> str:
-        where = [self.path]
+    def where(self) -> list[str]:
+        """The location inside the file: row, column and key where known."""
+        parts = []
         if self.row is not None:
-            where.append(f"row {self.row}")
+            parts.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column {self.column!r}")
+            parts.append(f"column {self.column!r}")
         if self.key is not None:
-            where.append(f"key {self.key!r}")
-        return f"{self.severity}: {self.code}: {', '.join(where)}: {self.message}"
+            parts.append(f"key {self.key!r}")
+        return parts
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.code}: {', '.join([self.path, *self.where()])}: {self.message}"
 
 
 @dataclass

@@ -21,15 +21,8 @@ def validation_table(report: ValidationReport):
     for column in ("severity", "code", "file", "where", "message"):
         table.add_column(column, overflow="fold")
     for finding in report.findings:
-        where = []
-        if finding.row is not None:
-            where.append(f"row {finding.row}")
-        if finding.column is not None:
-            where.append(f"col {finding.column}")
-        if finding.key is not None:
-            where.append(f"key {finding.key}")
         color = "red" if finding.severity == "error" else "yellow"
-        table.add_row(f"[{color}]{finding.severity}[/]", finding.code, finding.path, ", ".join(where), finding.message)
+        table.add_row(f"[{color}]{finding.severity}[/]", finding.code, finding.path, ", ".join(finding.where()), finding.message)
     return table
 
 
