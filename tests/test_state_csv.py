@@ -56,8 +56,8 @@ def _write(path, columns):
 
 
 def _careful(path):
-    header, widths, header_len = _sniff(path)
-    cols = _read_careful(path, header, widths, header_len)
+    header, widths = _sniff(path)
+    cols = _read_careful(path, header, widths)
     return pa.table({name: _type_column(path, name, cols[name]) for name in header})
 
 
@@ -141,6 +141,16 @@ def test_malformed_cell_names_file_row_and_column(tmp_path):
     error = info.value
     assert error.row == 10 and error.column == "camera.pos" and str(path) in str(error)
     assert header[1] == "camera.pos"
+
+
+def test_a_row_with_too_many_fields_is_named(tmp_path):
+    path = _write(tmp_path / "state.csv", example_state_columns(20, seed=1))
+    lines = path.read_text().splitlines()
+    lines[9] += ",extra"  # data row 8
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FormatError) as info:
+        read_state_csv(path)
+    assert info.value.row == 8 and "fields" in str(info.value)
 
 
 def test_text_in_a_numeric_column_is_named(tmp_path):

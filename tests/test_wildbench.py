@@ -179,3 +179,26 @@ def test_resim_needs_a_synthetic_store(bench, tmp_path):
     stripped = type(split)(path=split.path, doc=doc, cases=tuple(type(c)(**{**c.to_json(), "synthetic_script": None}) for c in split.cases))
     with pytest.raises(WildBenchError, match="synthetic"):
         make_baseline("resim", stripped, tmp_path / "resim")
+
+
+def test_split_of_a_store_without_synthetic_sidecar_calibrates_depth(tmp_path):
+    """Real release stores have no depth scale: the split calibrates it on the players' joints
+    (the synthetic truth is 0.25 m per code) and takes the most played action as idle."""
+    from collections import Counter
+
+    from wildworld.store.convert import convert
+    from wildworld.store.extract import ConvertOptions
+    from wildworld.synth import SIDECAR_FILE, SynthOptions, generate
+
+    generate(tmp_path / "part", SynthOptions(samples=2, seconds=6, width=320, height=180, seed=11))
+    (tmp_path / "part" / SIDECAR_FILE).unlink()
+    convert([tmp_path / "part"], tmp_path / "store", ConvertOptions(), workers=2)
+    split = make_split(tmp_path / "store", tmp_path / "split", SplitRules(cases=3, horizon=41, seed=0))
+    assert split.doc["depth_scale_source"] == "calibrated on joints"
+    assert 0.24 <= split.doc["rules"]["depth_scale"] <= 0.30
+    store = open_store(tmp_path / "store")
+    rows = store.frames_array[:]
+    keys = Counter(map(tuple, rows[:, [store.layout.field("action.motion_bank_id").start, store.layout.field("action.motion_id").start]].astype(int).tolist()))
+    assert [tuple(k) for k in split.doc["rules"]["idle_keys"]] == [keys.most_common(1)[0][0]]
+    assert all(c.synthetic_script is None for c in split.cases)
+    assert split.doc["strata"] and all(c.stratum["group"].startswith("bank ") for c in split.cases)

@@ -106,8 +106,8 @@ def _looks_like_tuple(text: str) -> bool:
     return stripped.startswith("(") and stripped.endswith(")")
 
 
-def _sniff(path: Path) -> tuple[list[str], dict[str, int], int]:
-    """Header names, tuple widths per tuple column, and the byte length of the header line."""
+def _sniff(path: Path) -> tuple[list[str], dict[str, int]]:
+    """Header names and the tuple width of every tuple column (schema, else the first rows)."""
     try:
         with open(path, "rb") as handle:
             head = handle.readline()
@@ -140,26 +140,21 @@ def _sniff(path: Path) -> tuple[list[str], dict[str, int], int]:
             continue
         for row in rows[1:]:
             if col_index < len(row) and _looks_like_tuple(row[col_index]):
-                parsed = parse_tuple_cell(row[col_index]) if _safe_tuple(row[col_index]) else None
-                if parsed is not None and len(parsed) >= 1:
+                try:
+                    parsed = parse_tuple_cell(row[col_index])
+                except ValueError:
+                    parsed = None  # the careful path will name this cell
+                if parsed:
                     widths[name] = len(parsed)
                 break
-    return header, widths, len(head)
-
-
-def _safe_tuple(text: str) -> bool:
-    try:
-        parse_tuple_cell(text)
-    except ValueError:
-        return False
-    return True
+    return header, widths
 
 
 # --------------------------------------------------------------------------- fast path
 
 
 def _string_parts(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets (relative to the first value) and data bytes of a string array, zero-copy."""
+    """Offsets (into the data buffer) and data bytes of a string array, zero-copy."""
     if array.type != pa.string():
         raise _FallBack()
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset : array.offset + len(array) + 1]
@@ -337,7 +332,7 @@ def _components_to_float(strings: pa.ChunkedArray) -> np.ndarray:
     return values.to_numpy()
 
 
-def _read_careful(path: Path, header: list[str], widths: dict[str, int], header_len: int = 0) -> dict[str, pa.Array]:
+def _read_careful(path: Path, header: list[str], widths: dict[str, int]) -> dict[str, pa.Array]:
     types = {**_text_types(header), **{name: pa.string() for name in widths}}
     try:
         table = pcsv.read_csv(
@@ -346,7 +341,7 @@ def _read_careful(path: Path, header: list[str], widths: dict[str, int], header_
             convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False, null_values=_NULL_VALUES),
         )
     except pa.ArrowInvalid as exc:
-        raise _describe_arrow_error(path, exc, header_len) from None
+        raise _describe_arrow_error(path, exc, header) from None
     out: dict[str, pa.Array] = {}
     for name in header:
         column = table.column(name).combine_chunks()
@@ -354,20 +349,15 @@ def _read_careful(path: Path, header: list[str], widths: dict[str, int], header_
     return out
 
 
-def _describe_arrow_error(path: Path, exc: Exception, header_len: int) -> FormatError:
-    message = str(exc)
-    row = None
-    # Arrow reports "CSV parse error: Row #12: Expected 70 columns, got 69: ..."
-    marker = "Row #"
-    if marker in message:
-        try:
-            row = int(message.split(marker, 1)[1].split(":", 1)[0]) - 2  # 1-based, header = row 1
-        except ValueError:
-            row = None
-    reason = message.split(": ", 1)[-1] if "CSV parse error" in message else message
-    reason = reason.split(": ", 2)[1] if reason.startswith("Row #") and reason.count(": ") >= 1 else reason
-    reason = reason[:200]
-    return FormatError(f"malformed CSV: {reason}", path=path, row=row)
+def _describe_arrow_error(path: Path, exc: Exception, header: list[str]) -> FormatError:
+    """Name the first row whose field count is wrong (error path only: a Python scan)."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        for row, fields in enumerate(reader):
+            if len(fields) != len(header):
+                return FormatError(f"malformed CSV: expected {len(header)} fields as in the header, found {len(fields)}", path=path, row=row)
+    return FormatError(f"malformed CSV: {str(exc).splitlines()[0][:200]}", path=path)
 
 
 # --------------------------------------------------------------------------- typing
@@ -430,10 +420,10 @@ def read_state_csv(path: str | os.PathLike[str]) -> pa.Table:
     (0-based frame index) and column of a malformed cell.
     """
     path = Path(path)
-    header, widths, header_len = _sniff(path)
+    header, widths = _sniff(path)
     try:
         columns = _read_fast(path, header, widths)
     except _FallBack:
-        columns = _read_careful(path, header, widths, header_len)
+        columns = _read_careful(path, header, widths)
     typed = {name: _type_column(path, name, columns[name]) for name in header}
     return pa.table(typed)
