@@ -116,6 +116,8 @@ def _frames_rows(layout: Layout, profile: dict, data: dict[str, np.ndarray], voc
                 rows[:, field.start] = -1
             continue
         values = data[key]
+        if field.kind == "id" and np.nanmax(np.abs(values), initial=0) >= 2**24:
+            raise ValueError(f"sample {profile['id']}: column {field.name!r} holds ids >= 2**24, which float32 cannot store exactly")
         if field.kind == "category":
             local = profile["categories"].get(field.name, [])
             mapping = np.array([field.categories.index(v) for v in local] + [-1], dtype=np.float32)

@@ -178,12 +178,10 @@ def _state_intermediates(sample) -> tuple[dict[str, np.ndarray], dict[str, Any],
         column = table.column(name).combine_chunks()
         spec = state_column_spec(name)
         if pa.types.is_string(column.type) or (pa.types.is_null(column.type) and spec is not None and spec.is_text):
-            values = [v for v in column.to_pylist()]
-            known = sorted({v for v in values if v is not None})
-            lookup = {v: i for i, v in enumerate(known)}
-            arrays[name] = np.array([lookup[v] if v is not None else -1 for v in values], dtype=np.int32)
+            encoded = column.cast(pa.string()).dictionary_encode()
+            arrays[name] = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
             kinds[name] = {"width": 1, "kind": "category"}
-            categories[name] = known
+            categories[name] = encoded.dictionary.to_pylist()
         elif pa.types.is_fixed_size_list(column.type) or pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
             values = column_array(table, name)  # integer nulls become -1
             arrays[name] = values.astype(np.float64)
