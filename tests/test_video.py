@@ -37,7 +37,12 @@ def test_random_access_matches_sequential_decode(rgb_video, backend):
     order = [39, 0, 17, 17, 8, 9, 31, 1]
     with open_video(rgb_video, backend=backend) as reader:
         got = reader.get(order)
-    np.testing.assert_array_equal(got, sequential[order])
+        assert reader.get(order, out=np.empty_like(got)).shape == got.shape
+    if backend == "pyav":  # the same decoder and colour conversion: bit-identical
+        np.testing.assert_array_equal(got, sequential[order])
+    else:  # decord converts colour with FFmpeg, PyAV frames with OpenCV: rounding differs
+        assert np.abs(got.astype(int) - sequential[order]).max() <= 3
+        assert np.abs(got.astype(int) - sequential[order]).mean() < 0.2
 
 
 def test_decoded_frames_are_close_to_sources(rgb_video):

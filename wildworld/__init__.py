@@ -8,6 +8,8 @@ Quick start::
     sample.actions.segments()[:3]          # what the tracked player did
     sample.camera.project(joints)          # OpenCV pixels of world points
     table = wildworld.read_state_csv("state.csv")   # typed pyarrow.Table
+
+    dataset = wildworld.WildWorldDataset("STORE", window=16)   # PyTorch (imports torch lazily)
 """
 
 from __future__ import annotations
@@ -35,9 +37,21 @@ from .release import (
     read_skeleton_edges,
     read_state_csv,
 )
+from .store.reader import Store, open_store
 from .validate import Finding, ValidationReport, validate_path
 
 __version__ = "0.1.0"
+
+# The PyTorch loaders import torch; load them only when asked for.
+_LAZY = {"WildWorldDataset", "WildWorldStream", "collate", "to_device"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from . import data
+
+        return getattr(data, name)
+    raise AttributeError(f"module 'wildworld' has no attribute {name!r}")
 
 __all__ = [
     "ActionSegment",
@@ -51,13 +65,18 @@ __all__ = [
     "Sample",
     "SchemaVersionError",
     "SkeletonEntity",
+    "Store",
     "SkeletonKey",
     "ValidationReport",
+    "WildWorldDataset",
     "WildWorldError",
+    "WildWorldStream",
     "__version__",
+    "collate",
     "intrinsics_matrix",
     "look_at_opengl",
     "open_sample",
+    "open_store",
     "opengl_c2w_to_opencv_w2c",
     "parse_skeleton_key",
     "project_points",
@@ -65,6 +84,7 @@ __all__ = [
     "read_skeleton",
     "read_skeleton_edges",
     "read_state_csv",
+    "to_device",
     "validate_path",
     "world_to_camera",
 ]

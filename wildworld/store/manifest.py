@@ -9,7 +9,7 @@ from typing import Any
 
 from .._atomic import atomic_path
 from ..errors import FormatError, MissingFileError
-from ..schemas import check_version, read_document, validate_document
+from ..schemas import check_version, validate_document
 from .layout import MANIFEST_FILE
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "read_manifest", "write_manifest"]
@@ -19,8 +19,16 @@ FORMAT = "wildworld-store"
 FORMAT_VERSION = "1.0"
 
 
-def read_manifest(store: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check ``manifest.json``; raise a clear error for a missing or foreign manifest."""
+_REQUIRED = ("format", "format_version", "schemas", "options", "streams", "frames", "layout", "vocabulary", "samples", "shards", "files")
+
+
+def read_manifest(store: str | os.PathLike[str], *, full_check: bool = False) -> dict[str, Any]:
+    """Read and check ``manifest.json``; raise a clear error for a missing or foreign manifest.
+
+    Readers check the format, version and top-level keys (cheap at any scale);
+    ``full_check`` validates the whole document against its JSON Schema (``wildworld validate``
+    does; it costs about a second for a manifest of the size of part 1).
+    """
     path = Path(store) / MANIFEST_FILE
     if not path.exists():
         raise MissingFileError(
@@ -34,7 +42,13 @@ def read_manifest(store: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise FormatError(f"not a {FORMAT} manifest", path=path)
     check_version(doc.get("format_version", "?"), what=f"store {store}")
-    return read_document(path, "store_manifest")
+    if full_check:
+        validate_document(doc, "store_manifest", path=path)
+    else:
+        missing = [key for key in _REQUIRED if key not in doc]
+        if missing:
+            raise FormatError(f"the manifest lacks {', '.join(missing)}; run `wildworld validate` on the store", path=path)
+    return doc
 
 
 def write_manifest(store: str | os.PathLike[str], manifest: dict[str, Any]) -> Path:

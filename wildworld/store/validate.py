@@ -161,7 +161,7 @@ def validate_store(
     """Validate a converted store (see the module docstring)."""
     store = Path(store)
     out = _Collector()
-    manifest = out.guard("bad-manifest", store / MANIFEST_FILE, lambda: read_manifest(store))
+    manifest = out.guard("bad-manifest", store / MANIFEST_FILE, lambda: read_manifest(store, full_check=True))
     if manifest is None:
         return ValidationReport(target=str(store), kind="store", findings=out.findings)
     for name, version in manifest["schemas"].items():

@@ -22,7 +22,7 @@ import numpy as np
 from .._checks import check_choice
 from ..errors import FormatError, MissingFileError
 
-__all__ = ["Backend", "Color", "VideoReader", "open_video", "read_frames", "iter_frames", "luma_plane"]
+__all__ = ["Backend", "Color", "VideoReader", "open_video", "read_frames", "iter_frames", "luma_plane", "frame_to_rgb", "frame_to_gray"]
 
 Backend = Literal["auto", "decord", "pyav"]
 Color = Literal["rgb", "gray"]
@@ -30,17 +30,45 @@ _BACKENDS = ("auto", "decord", "pyav")
 _COLORS = ("rgb", "gray")
 
 
-def luma_plane(frame) -> np.ndarray:
+# AVColorSpace values OpenCV's I420 conversion (BT.601, limited range) is right for.
+_BT601 = {2, 5, 6}  # unspecified, BT.470BG, SMPTE 170M
+
+
+def frame_to_rgb(frame, out: np.ndarray | None = None) -> np.ndarray:
+    """A PyAV frame as ``(H, W, 3)`` RGB uint8 (into ``out`` when given).
+
+    BT.601 limited-range yuv420p (what H.264 at these sizes carries) is converted by OpenCV,
+    about a third cheaper than FFmpeg's own conversion; anything else by FFmpeg."""
+    import cv2
+
+    if frame.format.name == "yuv420p" and getattr(frame, "colorspace", 2) in _BT601 and getattr(frame, "color_range", 1) != 2:
+        rgb = cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2RGB_I420, dst=out)
+        if out is not None and rgb is not out:
+            out[...] = rgb
+            return out
+        return rgb
+    rgb = frame.to_ndarray(format="rgb24")
+    if out is None:
+        return rgb
+    out[...] = rgb
+    return out
+
+
+def frame_to_gray(frame, out: np.ndarray | None = None) -> np.ndarray:
     """The first plane of a PyAV frame (gray, or Y of YUV) as ``(H, W)`` uint8, bit-exact."""
     plane = frame.planes[0]
-    raw = np.frombuffer(plane, dtype=np.uint8)
-    return raw.reshape(frame.height, plane.line_size)[:, : frame.width].copy()
+    raw = np.frombuffer(plane, dtype=np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+    if out is None:
+        return raw.copy()
+    out[...] = raw
+    return out
+
+
+luma_plane = frame_to_gray
 
 
 def _to_array(frame, color: str) -> np.ndarray:
-    if color == "gray":
-        return luma_plane(frame)
-    return frame.to_ndarray(format="rgb24")
+    return frame_to_gray(frame) if color == "gray" else frame_to_rgb(frame)
 
 
 class VideoReader:
@@ -54,9 +82,22 @@ class VideoReader:
     width: int
     height: int
 
-    def get(self, indices: Sequence[int]) -> np.ndarray:
-        """Frames at ``indices`` (any order, repeats allowed): ``(T, H, W, 3)`` or ``(T, H, W)``."""
+    def get(self, indices: Sequence[int], out: np.ndarray | None = None) -> np.ndarray:
+        """Frames at ``indices`` (any order, repeats allowed): ``(T, H, W, 3)`` or ``(T, H, W)``,
+        written into ``out`` when given."""
         raise NotImplementedError
+
+    @property
+    def frame_shape(self) -> tuple[int, ...]:
+        return (self.height, self.width, 3) if self.color == "rgb" else (self.height, self.width)
+
+    def _output(self, count: int, out: np.ndarray | None) -> np.ndarray:
+        shape = (count, *self.frame_shape)
+        if out is None:
+            return np.empty(shape, dtype=np.uint8)
+        if out.shape != shape or out.dtype != np.uint8:
+            raise ValueError(f"{self.path}: out has shape {out.shape} {out.dtype}, expected {shape} uint8")
+        return out
 
     def close(self) -> None:
         """Release the decoder."""
@@ -96,17 +137,23 @@ class _DecordReader(VideoReader):
         self.height, self.width = int(first[0]), int(first[1])
         self._reader.seek(0)
 
-    def get(self, indices: Sequence[int]) -> np.ndarray:
+    def get(self, indices: Sequence[int], out: np.ndarray | None = None) -> np.ndarray:
         idx = self._check(indices)
-        if idx.size == 0:
-            return np.zeros((0, self.height, self.width, 3), dtype=np.uint8)
-        return self._reader.get_batch(idx.tolist()).asnumpy()
+        result = self._output(idx.size, out)
+        if idx.size:
+            result[...] = self._reader.get_batch(idx.tolist()).asnumpy()
+        return result
 
     def close(self) -> None:
         self._reader = None
 
 
 class _PyAVReader(VideoReader):
+    """PyAV decoding by index. A packet index (demux only) maps presentation order to frames;
+    a read seeks to the keyframe at or before the first wanted frame and decodes forward, and
+    keeps decoding forward across calls while the next wanted frame lies in the current run of
+    frames (consecutive windows cost no seek)."""
+
     backend = "pyav"
 
     def __init__(self, path: Path, *, color: str, threads: int) -> None:
@@ -121,94 +168,91 @@ class _PyAVReader(VideoReader):
         if not self._container.streams.video:
             raise FormatError("no video stream in the file", path=path)
         self._stream = self._container.streams.video[0]
-        self._stream.thread_type = "AUTO"
-        if threads:
-            self._stream.codec_context.thread_count = threads
+        # threads=0 lets FFmpeg decide; an explicit count (1 in DataLoader workers) keeps the
+        # codec from fighting the workers for cores, and a thread pool inherited by a forked
+        # worker deadlocks when the codec is freed there.
+        if threads != 1:
+            self._stream.thread_type = "AUTO"
+        self._stream.codec_context.thread_count = threads
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.fps = float(rate) if rate else 0.0
         self.width = int(self._stream.codec_context.width)
         self.height = int(self._stream.codec_context.height)
-        # Packet index (demux only): presentation order of pts, and keyframe positions.
         pts, keys = [], []
         try:
             for packet in self._container.demux(self._stream):
-                if packet.pts is None or not packet.size:
-                    continue
-                pts.append(int(packet.pts))
-                keys.append(bool(packet.is_keyframe))
+                if packet.pts is not None and packet.size:
+                    pts.append(int(packet.pts))
+                    keys.append(bool(packet.is_keyframe))
         except av.error.FFmpegError as exc:
             raise FormatError(f"demuxing failed ({exc})", path=path) from None
         order = np.argsort(pts, kind="stable")
         self._pts = np.asarray(pts, dtype=np.int64)[order]
         self._index_of = {int(p): i for i, p in enumerate(self._pts)}
-        self._keyframes = [int(i) for i, k in enumerate(np.asarray(keys)[order]) if k] or [0]
+        self._keyframes = [int(i) for i, k in enumerate(np.asarray(keys, dtype=bool)[order]) if k] or [0]
         self.num_frames = len(self._pts)
         self._decoder: Iterator | None = None
-        self._next = None  # index of the next frame the open decoder will yield
+        self._next: int | None = None  # the frame the open decoder yields next
 
-    def _restart(self, target: int) -> None:
+    def get(self, indices: Sequence[int], out: np.ndarray | None = None) -> np.ndarray:
+        idx = self._check(indices)
+        result = self._output(idx.size, out)
+        if idx.size == 0:
+            return result
+        if np.any(np.diff(idx) < 0):  # out of order: decode each distinct frame once, in order
+            unique, inverse = np.unique(idx, return_inverse=True)
+            result[...] = self.get(unique)[inverse]
+            return result
+        slot = 0
+        while slot < idx.size:
+            target = int(idx[slot])
+            if self._decoder is None or self._next is None or target < self._next or self._keyframe_before(target) > self._next:
+                self._seek(target)
+            self._convert(self._decode_until(target), result[slot])
+            slot += 1
+            while slot < idx.size and idx[slot] == target:  # repeated (e.g. padded) slots
+                result[slot] = result[slot - 1]
+                slot += 1
+        return result
+
+    def _seek(self, target: int) -> None:
         key = self._keyframe_before(target)
         self._container.seek(int(self._pts[key]), stream=self._stream, backward=True, any_frame=False)
         self._decoder = self._container.decode(self._stream)
         self._next = None
 
-    def _frames_from(self, target: int) -> Iterator[tuple[int, object]]:
+    def _decode_until(self, target: int):
         import av
 
-        need_seek = (
-            self._decoder is None
-            or self._next is None
-            or target < self._next
-            or self._keyframe_before(target) > self._next
-        )
-        if need_seek:
-            self._restart(target)
         try:
             for frame in self._decoder:
                 index = self._index_of.get(int(frame.pts)) if frame.pts is not None else None
                 if index is None:
                     continue
                 self._next = index + 1
-                yield index, frame
+                if index == target:
+                    return frame
+                if index > target:  # the seek landed past the target
+                    break
         except av.error.FFmpegError as exc:
-            raise FormatError(f"decoding failed near frame {self._next} ({exc})", path=self.path) from None
+            raise FormatError(f"decoding failed near frame {target} ({exc})", path=self.path) from None
         self._decoder = None
+        raise FormatError(f"frame {target} could not be decoded", path=self.path)
 
-    def get(self, indices: Sequence[int]) -> np.ndarray:
-        idx = self._check(indices)
-        wanted = sorted(set(idx.tolist()))
-        got: dict[int, np.ndarray] = {}
-        position = 0
-        while position < len(wanted):
-            captured = False
-            for index, frame in self._frames_from(wanted[position]):
-                if index == wanted[position]:
-                    got[index] = _to_array(frame, self.color)
-                    position += 1
-                    captured = True
-                if position == len(wanted):
-                    break
-                # Once this pass has delivered a frame, seek rather than decode forward when a
-                # keyframe lies between here and the next target. (Never before: a seek may
-                # land on an earlier keyframe than asked, and must then decode forward.)
-                if captured and self._keyframe_before(wanted[position]) > index + 1:
-                    break
-            else:
-                if position < len(wanted):
-                    raise FormatError(f"frame {wanted[position]} could not be decoded", path=self.path)
-        shape = (self.height, self.width) if self.color == "gray" else (self.height, self.width, 3)
-        out = np.empty((idx.size,) + shape, dtype=np.uint8)
-        for slot, index in enumerate(idx.tolist()):
-            out[slot] = got[index]
-        return out
+    def _convert(self, frame, out: np.ndarray) -> None:
+        if self.color == "gray":
+            frame_to_gray(frame, out)
+        else:
+            frame_to_rgb(frame, out)
 
     def _keyframe_before(self, target: int) -> int:
         return self._keyframes[max(bisect.bisect_right(self._keyframes, target) - 1, 0)]
 
     def close(self) -> None:
-        if self._container is not None:
+        if getattr(self, "_container", None) is not None:
             self._container.close()
             self._container = None
+            self._decoder = None
 
 
 def open_video(
