@@ -42,8 +42,11 @@ def test_split_follows_its_rules(bench):
 
 
 def test_split_is_deterministic_and_tamper_evident(bench, tmp_path):
-    again = make_split(bench["store"], tmp_path / "again", SplitRules(cases=12, horizon=81, seed=0))
-    assert again.checksum == bench["split"].checksum
+    moved = tmp_path / "elsewhere" / "store"
+    shutil.copytree(bench["store"], moved)
+    again = make_split(moved, tmp_path / "again", SplitRules(cases=12, horizon=81, seed=0))
+    assert again.checksum == bench["split"].checksum  # content, not location, makes the checksum
+    assert again.store_path != bench["split"].store_path
     other = make_split(bench["store"], tmp_path / "other", SplitRules(cases=12, horizon=81, seed=1))
     assert other.checksum != bench["split"].checksum
     doc = json.loads((tmp_path / "again" / "split.json").read_text())
@@ -55,6 +58,19 @@ def test_split_is_deterministic_and_tamper_evident(bench, tmp_path):
     answer.write_bytes(answer.read_bytes()[:-10] + b"0123456789")
     with pytest.raises(SplitError, match="altered"):
         load_split(tmp_path / "other")
+
+
+def test_a_moved_store_is_found_with_store_option(bench, tmp_path):
+    split_dir = tmp_path / "split"
+    shutil.copytree(bench["split_dir"], split_dir)
+    doc = json.loads((split_dir / "split.json").read_text())
+    doc["store"] = str(tmp_path / "gone")  # the store has moved away since the split was made
+    (split_dir / "split.json").write_text(json.dumps(doc))
+    result = runner.invoke(app, ["baseline", "frozen", "--split", str(split_dir), "--out", str(tmp_path / "sub")])
+    assert result.exit_code == 2 and "--store" in result.output and "gone" in result.output
+    result = runner.invoke(app, ["baseline", "frozen", "--split", str(split_dir), "--out", str(tmp_path / "sub"), "--store", str(bench["store"])])
+    assert result.exit_code == 0, result.output
+    assert check_submission(tmp_path / "sub", load_split(split_dir)).ok
 
 
 def test_inputs_hold_no_future_frames(bench, tmp_path):
@@ -169,6 +185,11 @@ def test_leaderboard_refuses_mixed_splits(bench, tmp_path):
     (tmp_path / "b.json").write_text(json.dumps(other))
     result = runner.invoke(app, ["leaderboard", str(path), str(tmp_path / "b.json")])
     assert result.exit_code == 2 and "different splits" in result.output
+    other = json.loads(path.read_text())
+    other["metrics"]["state_alignment"]["version"] = "0.9+lk-1.0"
+    (tmp_path / "c.json").write_text(json.dumps(other))
+    result = runner.invoke(app, ["leaderboard", str(path), str(tmp_path / "c.json")])
+    assert result.exit_code == 2 and "different versions" in result.output and "c.json" in result.output
 
 
 def test_resim_needs_a_synthetic_store(bench, tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from wildbench import get_metric
 from wildbench.runner import decode_submission
 from wildbench.metrics import CaseData, LucasKanadeTracker
-from wildbench.metrics.state_alignment import position_accuracy
+from wildbench.metrics.state_alignment import MIN_BUCKET_PAIRS, position_accuracy
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +72,56 @@ def test_score_falls_monotonically_with_degradation(bench, oracle_videos, degrad
     assert all(a > b for a, b in zip(scores, scores[1:])), scores
 
 
+def _other_after(video: np.ndarray, after: int, other: np.ndarray) -> np.ndarray:
+    return np.concatenate([video[:after], other[after:len(video)]])
+
+
+# Each of these loses some of the true motion, so each must score strictly below the oracle
+# (benchmarks/wildbench_degradations.py prints a longer catalogue with the scores).
+WRONG_MOTION = {
+    "blur-sigma-2": lambda v, other: np.stack([cv2.GaussianBlur(f, (0, 0), 2.0) for f in v]),
+    "noise-sigma-16": lambda v, other: np.clip(v + np.random.default_rng(0).normal(0, 16, v.shape), 0, 255).astype(np.uint8),
+    "zoom-1.2": lambda v, other: np.stack([cv2.warpAffine(f, cv2.getRotationMatrix2D((f.shape[1] / 2, f.shape[0] / 2), 0, 1.2), (f.shape[1], f.shape[0])) for f in v]),
+    "horizontal-flip": lambda v, other: np.ascontiguousarray(v[:, :, ::-1]),
+    "reversed-after-frame-0": lambda v, other: np.concatenate([v[:1], v[:0:-1]]),
+    "speed-x2": lambda v, other: v[np.minimum(np.arange(len(v)) * 2, len(v) - 1)],
+    "slow-motion-x0.5": lambda v, other: v[np.arange(len(v)) // 2],
+    "freeze-after-40": lambda v, other: v[np.minimum(np.arange(len(v)), 40)],
+    "black-after-40": lambda v, other: np.concatenate([v[:40], np.zeros_like(v[40:])]),
+    "other-case-after-20": lambda v, other: _other_after(v, 20, other),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_MOTION))
+def test_wrong_motion_scores_below_the_oracle(bench, oracle_videos, name):
+    cases = list(bench["split"].cases)
+    videos = [oracle_videos[c.case_id] for c in cases]
+    oracle = _mean(bench, lambda c, i: videos[i])
+    degraded = _mean(bench, lambda c, i: WRONG_MOTION[name](videos[i], videos[(i + 1) % len(videos)]))
+    assert degraded < oracle - 0.01, (name, degraded, oracle)
+
+
+def test_horizon_buckets_count_equally(bench, oracle_videos):
+    """The case score is the mean of its horizon buckets that have enough scored pairs, so a
+    video that is right early and wrong late cannot hide behind the many early pairs."""
+    split = bench["split"]
+    metric = get_metric("state_alignment")
+    for case in split.cases:
+        answer = split.answer(case.case_id)
+        video = oracle_videos[case.case_id]
+        late_black = np.concatenate([video[:41], np.zeros_like(video[41:])])
+        result = metric.score(CaseData(case.case_id, late_black, answer, split.fps))
+        scored = [(v, n) for v, n in zip(result["per_horizon"], result["per_horizon_pairs"]) if v is not None]
+        assert all(n >= MIN_BUCKET_PAIRS for _, n in scored)
+        assert all(v is None for v, n in zip(result["per_horizon"], result["per_horizon_pairs"]) if n < MIN_BUCKET_PAIRS)
+        assert result["score"] == pytest.approx(np.mean([v for v, _ in scored]))
+        assert sum(result["per_horizon_pairs"]) == result["visible_pairs"]
+        if len(scored) > 2:  # pairs after frame 40 exist: black frames there must cost
+            truth = metric.score(CaseData(case.case_id, video, answer, split.fps))
+            assert result["per_horizon"][0] == pytest.approx(truth["per_horizon"][0])
+            assert result["score"] < truth["score"]
+
+
 def test_position_accuracy_definition():
     truth = np.zeros((3, 2, 2))
     pred = truth.copy()
@@ -93,5 +143,5 @@ def test_tracker_follows_a_translating_texture():
 
 def test_metric_is_versioned_and_registered():
     metric = get_metric("state_alignment")
-    assert metric.version == "1.0" and metric.full_version.startswith("1.0+lk-")
+    assert metric.version == "1.1" and metric.full_version.startswith("1.1+lk-")
     assert "answer.track_reliable" in metric.requires

@@ -59,6 +59,15 @@ def build_rows(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[Row], dict
     if len(checksums) > 1:
         names = ", ".join(f"{p} ({d['split']['checksum'][:8]})" for p, d in docs)
         raise WildBenchError(f"results come from different splits and cannot be ranked together: {names}")
+    versions: dict[str, dict[str, str]] = {}
+    for path, doc in docs:
+        for name, metric in doc["metrics"].items():
+            versions.setdefault(name, {}).setdefault(metric["version"], path)
+    for name, seen in versions.items():
+        if len(seen) > 1:
+            listed = ", ".join(f"{p} ({v})" for v, p in seen.items())
+            raise WildBenchError(f"metric {name!r} has different versions across results and cannot be ranked together "
+                                 f"(re-evaluate with one version): {listed}")
     families_per_doc = []
     for path, doc in docs:
         families: dict[str, list[float]] = {}

@@ -90,6 +90,7 @@ class Split:
     path: Path
     doc: dict
     cases: tuple[Case, ...] = field(default=())
+    store_location: Path | None = None  # where the store is now, if not where the split was made
 
     @property
     def horizon(self) -> int:
@@ -97,7 +98,7 @@ class Split:
 
     @property
     def store_path(self) -> Path:
-        return Path(self.doc["store"])
+        return self.store_location or Path(self.doc["store"])
 
     @property
     def resolution(self) -> tuple[int, int]:
@@ -125,6 +126,8 @@ class Split:
             return CaseAnswer.from_npz(data)
 
     def open_store(self) -> Store:
+        if not (self.store_path / "manifest.json").exists():
+            raise SplitError(f"{self.store_path}: the split's store is not there (moved? pass its new location with --store)")
         store = open_store(self.store_path)
         digest = sha256_file(self.store_path / "manifest.json")
         if digest != self.doc["store_manifest_sha256"]:
@@ -132,8 +135,13 @@ class Split:
         return store
 
 
+#: Keys outside the checksum: the checksum itself, and where the store lay when the split was
+#: made (a location, not content: the same store elsewhere gives the same split and checksum).
+_UNCHECKED = ("checksum", "store")
+
+
 def _canonical(doc: dict) -> bytes:
-    return json.dumps({k: v for k, v in doc.items() if k != "checksum"}, sort_keys=True, separators=(",", ":")).encode()
+    return json.dumps({k: v for k, v in doc.items() if k not in _UNCHECKED}, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _synthetic_sources(store: Store) -> dict[str, dict]:
@@ -390,8 +398,11 @@ def _label(stratum: dict) -> str:
     return f"{stratum['group']} | species {','.join(map(str, stratum['species']))} | weapon {stratum['weapon']}"
 
 
-def load_split(path: str | os.PathLike[str], *, verify_answers: bool = True) -> Split:
-    """Read a split, check its version and checksum (and its answer files)."""
+def load_split(path: str | os.PathLike[str], *, store: str | os.PathLike[str] | None = None, verify_answers: bool = True) -> Split:
+    """Read a split, check its version and checksum (and its answer files).
+
+    ``store`` says where the split's store is now when it has moved since the split was made
+    (it is still checked against the split's manifest checksum when opened)."""
     path = Path(path)
     file = path / SPLIT_FILE if path.is_dir() else path
     doc = read_document(file, "wildbench_split", error=SplitError, version_key="split_version",
@@ -407,4 +418,4 @@ def load_split(path: str | os.PathLike[str], *, verify_answers: bool = True) -> 
             if sha256_file(answer) != info["sha256"]:
                 raise SplitError(f"{answer}: answer file of case {case_id} was altered (checksum mismatch)")
     cases = tuple(Case(**c) for c in doc["cases"])
-    return Split(path=root, doc=doc, cases=cases)
+    return Split(path=root, doc=doc, cases=cases, store_location=Path(store) if store is not None else None)

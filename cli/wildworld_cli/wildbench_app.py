@@ -60,11 +60,12 @@ def split(
 def inputs(
     split_dir: Path = typer.Argument(..., help="A split directory."),
     out: Path = typer.Option(..., "--out", help="Directory for the public conditioning packages."),
+    store: Optional[Path] = typer.Option(None, "--store", help="The split's store, if it has moved since the split was made."),
 ) -> None:
     """Write what models may see per case (first frame, actions, camera, skeletons, state, captions)."""
     from wildbench import load_split, write_inputs
 
-    loaded = load_split(split_dir)
+    loaded = load_split(split_dir, store=store)
     bar, update = _bar("writing inputs")
     with bar:
         write_inputs(loaded, out, progress=update)
@@ -78,11 +79,12 @@ def baseline(
     split_dir: Path = typer.Option(..., "--split", help="A split directory."),
     out: Path = typer.Option(..., "--out", help="Submission directory to write."),
     seed: int = typer.Option(0, "--seed", help="Seed of shuffled pairings and resim actions."),
+    store: Optional[Path] = typer.Option(None, "--store", help="The split's store, if it has moved since the split was made."),
 ) -> None:
     """Write a reference submission."""
     from wildbench import load_split, make_baseline
 
-    loaded = load_split(split_dir)
+    loaded = load_split(split_dir, store=store)
     bar, update = _bar(f"baseline {name}")
     with bar:
         make_baseline(name, loaded, out, seed=seed, progress=update)

@@ -28,10 +28,12 @@ import numpy as np
 from .base import CaseData, mean_aggregate, register
 from .trackers import PointTracker, get_tracker
 
-__all__ = ["StateAlignment", "position_accuracy", "THRESHOLDS", "BUCKET"]
+__all__ = ["StateAlignment", "position_accuracy", "THRESHOLDS", "BUCKET", "MIN_BUCKET_PAIRS"]
 
 THRESHOLDS = (1.0, 2.0, 4.0, 8.0, 16.0)
 BUCKET = 20
+#: A horizon bucket is scored only with at least this many (point, frame) pairs.
+MIN_BUCKET_PAIRS = 10
 
 
 def position_accuracy(pred: np.ndarray, truth: np.ndarray, visible: np.ndarray, size: tuple[int, int]) -> float | None:
@@ -47,7 +49,7 @@ def position_accuracy(pred: np.ndarray, truth: np.ndarray, visible: np.ndarray, 
 @dataclass(frozen=True)
 class StateAlignment:
     name: str = "state_alignment"
-    version: str = "1.0"
+    version: str = "1.1"
     family: str = "State Alignment"
     description: str = "TAP-Vid position accuracy of tracked ground-truth joints (player and monsters)"
     requires: frozenset[str] = field(default=frozenset({"video", "answer.query_uv", "answer.track_uv", "answer.track_visible", "answer.track_reliable"}))
@@ -66,13 +68,19 @@ class StateAlignment:
         truth = answer.track_uv[:frames]
         visible = (answer.track_visible & answer.track_reliable)[:frames].copy()
         visible[0] = False  # the query frame is excluded
-        per_bucket = []
+        per_bucket, pairs = [], []
         for start in range(1, frames, BUCKET):
             stop = min(frames, start + BUCKET)
-            per_bucket.append(position_accuracy(tracks[start:stop], truth[start:stop], visible[start:stop], (width, height)))
+            count = int(visible[start:stop].sum())
+            pairs.append(count)
+            per_bucket.append(position_accuracy(tracks[start:stop], truth[start:stop], visible[start:stop], (width, height))
+                              if count >= MIN_BUCKET_PAIRS else None)
+        scored = [value for value in per_bucket if value is not None]
         return {
-            "score": position_accuracy(tracks, truth, visible, (width, height)),
+            "score": float(np.mean(scored)) if scored else None,
+            "pooled": position_accuracy(tracks, truth, visible, (width, height)),
             "per_horizon": per_bucket,
+            "per_horizon_pairs": pairs,
             "visible_pairs": int(visible.sum()),
             "points": int(answer.points),
             "tracker_kept": float(predicted[1:].mean()) if frames > 1 and answer.points else None,
