@@ -56,7 +56,7 @@ def _write(path, columns):
 
 
 def _careful(path):
-    header, widths = _sniff(path)
+    header, widths, _ = _sniff(path)
     cols = _read_careful(path, header, widths)
     return pa.table({name: _type_column(path, name, cols[name]) for name in header})
 
@@ -174,3 +174,85 @@ def test_format_cell_conventions():
     assert format_cell(np.array([1.0, np.nan, -0.0])) == "(1.0, nan, -0.0)"
     assert format_cell(None) == "nan"
     assert format_cell(12) == "12"
+
+
+# ---------------------------------------------------------------- variants found by fuzzing
+
+
+def _example(tmp_path, rows=20, edits=None):
+    edits = edits or {}
+    columns = example_state_columns(rows, players=1, monsters=1, seed=7)
+    for (name, row), text in edits.items():
+        columns[name] = list(columns[name])
+        columns[name][row] = text
+    return _write(tmp_path / "state.csv", columns)
+
+
+def test_byte_order_mark_and_line_endings_read_like_plain_lf(tmp_path):
+    path = _example(tmp_path)
+    plain = read_state_csv(path)
+    data = path.read_bytes()
+    for name, variant in {"bom": b"\xef\xbb\xbf" + data, "crlf": data.replace(b"\n", b"\r\n"), "cr": data.replace(b"\n", b"\r")}.items():
+        other = tmp_path / f"{name}.csv"
+        other.write_bytes(variant)
+        _assert_tables_equal(read_state_csv(other), plain)
+
+
+def test_a_header_alone_gives_zero_typed_rows(tmp_path):
+    path = _example(tmp_path)
+    header = path.read_text().splitlines()[0]
+    for ending in ("\n", ""):
+        path.write_text(header + ending)
+        table = read_state_csv(path)
+        assert table.num_rows == 0 and table.column_names == header.split(",")
+        assert pa.types.is_fixed_size_list(table.schema.field("camera.pos").type)
+
+
+@pytest.mark.parametrize("spelling", [" (1.0, 2.0, 3.0)", "(1.0, 2.0, 3.0) ", "(1.0, 2.0, 3.0,)", "(1.0,\n 2.0, 3.0)"])
+def test_every_spelling_the_cell_parser_accepts_is_read(tmp_path, spelling):
+    table = read_state_csv(_example(tmp_path, edits={("camera.pos", 9): spelling}))
+    assert table.column("camera.pos")[9].as_py() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("spelling", ["(1.0), 2.0, 3.0)", "((1.0, 2.0, 3.0))", "()1.0, 2.0, 3.0)", "(1.0, 2.0), 3.0)"])
+def test_stray_parentheses_are_refused_with_row_and_column(tmp_path, spelling):
+    with pytest.raises(FormatError) as info:
+        read_state_csv(_example(tmp_path, edits={("camera.pos", 9): spelling}))
+    assert info.value.row == 9 and info.value.column == "camera.pos"
+
+
+def test_unknown_tuple_column_is_typed_even_when_its_first_rows_are_missing(tmp_path):
+    columns = example_state_columns(100, players=1, monsters=0, seed=2)
+    columns["mod.extra"] = ["nan"] * 80 + ["(1.5, -2.0)"] * 20
+    table = read_state_csv(_write(tmp_path / "state.csv", columns))
+    assert table.schema.field("mod.extra").type == pa.list_(pa.float64(), 2)
+    assert table.column("mod.extra")[99].as_py() == [1.5, -2.0] and math.isnan(table.column("mod.extra")[0].as_py()[0])
+
+
+def test_text_missing_spellings_and_the_none_category(tmp_path):
+    spellings = ["-NaN", "+nan", "NA", "n/a", "#N/A", "None", "null", ""]
+    edits = {("monster.list.0.cond", row): text for row, text in enumerate(spellings)}
+    edits[("monster.list.0.cond", 10)] = "none"
+    cond = read_state_csv(_example(tmp_path, edits=edits)).column("monster.list.0.cond").to_pylist()
+    assert cond[: len(spellings)] == [None] * len(spellings) and cond[10] == "none"
+
+
+def test_an_infinite_id_is_refused(tmp_path):
+    with pytest.raises(FormatError) as info:
+        read_state_csv(_example(tmp_path, edits={("monster.list.0.type_id", 4): "inf"}))
+    assert info.value.row == 4 and info.value.column == "monster.list.0.type_id"
+
+
+def test_bad_utf8_late_in_the_file_names_row_and_column(tmp_path):
+    path = _example(tmp_path, rows=100, edits={("monster.list.0.cond", 90): "angry"})
+    data = path.read_bytes().splitlines(keepends=True)
+    data[91] = data[91].replace(b"angry", b"an\xffgry")
+    path.write_bytes(b"".join(data))
+    with pytest.raises(FormatError) as info:
+        read_state_csv(path)
+    assert info.value.row == 90 and info.value.column == "monster.list.0.cond" and "UTF-8" in str(info.value)
+
+
+def test_a_huge_cell_in_the_first_rows_is_a_format_error(tmp_path):
+    with pytest.raises(FormatError):
+        read_state_csv(_example(tmp_path, edits={("monster.list.0.cond", 2): "x" * 200_000}))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -41,8 +42,10 @@ __all__ = ["read_state_csv", "parse_tuple_cell", "MISSING_SPELLINGS", "state_col
 
 #: Numeric cell texts read as a missing value (compared case-insensitively).
 MISSING_SPELLINGS = ("", "nan", "-nan", "+nan", "none", "null", "na", "n/a", "#n/a")
-#: Text cell spellings of a missing value. ``none`` is not among them: it is a ``cond`` category.
-TEXT_MISSING = ("", "nan", "NaN", "NAN", "-nan", "null", "NULL")
+#: Text cell spellings of a missing value (compared case-insensitively after trimming), plus
+#: Python's ``None`` exactly. Lower-case ``none`` is not among them: it is a ``cond`` category.
+TEXT_MISSING = tuple(word for word in MISSING_SPELLINGS if word != "none")
+TEXT_MISSING_EXACT = ("None",)
 _NULL_VALUES = sorted(
     {s for word in MISSING_SPELLINGS for s in (word, word.upper(), word.capitalize())} | {"NaN", "-NaN"}
 )
@@ -106,8 +109,9 @@ def _looks_like_tuple(text: str) -> bool:
     return stripped.startswith("(") and stripped.endswith(")")
 
 
-def _sniff(path: Path) -> tuple[list[str], dict[str, int]]:
-    """Header names and the tuple width of every tuple column (schema, else the first rows)."""
+def _sniff(path: Path) -> tuple[list[str], dict[str, int], bool]:
+    """Header names, the tuple width of every tuple column (schema, else the first rows), and
+    whether any data row follows the header."""
     try:
         with open(path, "rb") as handle:
             head = handle.readline()
@@ -117,10 +121,13 @@ def _sniff(path: Path) -> tuple[list[str], dict[str, int]]:
     except IsADirectoryError:
         raise FormatError("is a directory, expected a state.csv file", path=path) from None
     try:
-        text = (head + b"".join(sample_lines)).decode("utf-8")
+        text = (head + b"".join(sample_lines)).decode("utf-8-sig")  # a leading byte-order mark is dropped
     except UnicodeDecodeError as exc:
         raise FormatError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=path) from None
-    rows = list(csv.reader(io.StringIO(text)))
+    try:  # newline="": CR, LF and CRLF line endings alike (Arrow reads all three)
+        rows = list(itertools.islice(csv.reader(io.StringIO(text, newline="")), _SNIFF_ROWS + 1))
+    except csv.Error as exc:
+        raise FormatError(f"malformed CSV in its first {_SNIFF_ROWS} rows: {exc}", path=path) from None
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise FormatError("empty file: expected a header line with column names", path=path)
     header = rows[0]
@@ -147,7 +154,8 @@ def _sniff(path: Path) -> tuple[list[str], dict[str, int]]:
                 if parsed:
                     widths[name] = len(parsed)
                 break
-    return header, widths
+    has_rows = any(any(cell.strip() for cell in row) for row in rows[1:])
+    return header, widths, has_rows
 
 
 # --------------------------------------------------------------------------- fast path
@@ -269,13 +277,16 @@ def _read_fast(path: Path, header: list[str], widths: dict[str, int]) -> dict[st
 # --------------------------------------------------------------------------- careful path
 
 
-def _first_bad_cell(path: Path, cells: Sequence[str | None], column: str, width: int, row_ids: np.ndarray) -> FormatError:
+def _parse_cells(path: Path, cells: Sequence[str | None], column: str, width: int, row_ids: np.ndarray) -> np.ndarray:
+    """Cell by cell with ``parse_tuple_cell`` (the reference): slow, used only when the bulk
+    parse cannot vouch for a column. Raises ``FormatError`` naming the first bad cell."""
+    out = np.empty((len(cells), width))
     for position, text in enumerate(cells):
         try:
-            parse_tuple_cell(text, width)
+            out[position] = parse_tuple_cell(text, width)
         except ValueError as exc:
-            return FormatError(str(exc), path=path, row=int(row_ids[position]), column=column)
-    return FormatError(f"could not parse tuple column (expected {width} numbers per cell)", path=path, column=column)
+            raise FormatError(str(exc), path=path, row=int(row_ids[position]), column=column) from None
+    return out
 
 
 def _parse_tuple_column(path: Path, column: pa.Array, name: str, width: int) -> pa.Array:
@@ -291,18 +302,27 @@ def _parse_tuple_column(path: Path, column: pa.Array, name: str, width: int) -> 
     cells = column.filter(pa.array(present)) if len(rows) != n_rows else column
     block = np.full((n_rows, width), np.nan)
     if len(rows):
+        cells = pc.utf8_trim_whitespace(cells)
         offsets, data = _string_parts(cells)
         chunk = data[offsets[0] : offsets[-1]]
         starts = offsets[:-1] - offsets[0]
         ends = offsets[1:] - offsets[0]
-        stripped_ok = (ends > starts)
-        well_formed = stripped_ok.all() and bool(
+        well_formed = bool(np.all(ends > starts)) and bool(
             np.all(chunk[starts] == ord("(")) and np.all(chunk[np.maximum(ends - 1, 0)] == ord(")"))
         )
-        commas = np.concatenate([[0], np.cumsum(chunk == ord(","))])
-        well_formed = well_formed and bool(np.all(commas[ends] - commas[starts] == width - 1))
+
+        def per_cell(byte: str) -> np.ndarray:
+            counts = np.concatenate([[0], np.cumsum(chunk == ord(byte))])
+            return counts[ends] - counts[starts]
+
+        # exactly one "(" and one ")" (the ends), width - 1 commas, no line breaks inside
+        well_formed = well_formed and bool(
+            np.all(per_cell(",") == width - 1) and np.all(per_cell("(") == 1) and np.all(per_cell(")") == 1)
+            and not np.any(per_cell("\n")) and not np.any(per_cell("\r"))
+        )
         if not well_formed:
-            raise _first_bad_cell(path, cells.to_pylist(), name, width, rows)
+            block[rows] = _parse_cells(path, cells.to_pylist(), name, width, rows)
+            return pa.FixedSizeListArray.from_arrays(pa.array(block.reshape(-1)), width)
         lut = np.arange(256, dtype=np.uint8)
         lut[ord("(")] = ord("\n")
         lut[ord(")")] = ord(" ")
@@ -317,10 +337,11 @@ def _parse_tuple_column(path: Path, column: pa.Array, name: str, width: int) -> 
             )
             components = [_components_to_float(parsed.column(i)) for i in range(width)]
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            raise _first_bad_cell(path, cells.to_pylist(), name, width, rows) from None
-        if parsed.num_rows != len(rows):
-            raise _first_bad_cell(path, cells.to_pylist(), name, width, rows)
-        block[rows] = np.stack(components, axis=1)
+            components = None
+        if components is None or parsed.num_rows != len(rows):
+            block[rows] = _parse_cells(path, cells.to_pylist(), name, width, rows)
+        else:
+            block[rows] = np.stack(components, axis=1)
     return pa.FixedSizeListArray.from_arrays(pa.array(block.reshape(-1)), width)
 
 
@@ -332,11 +353,11 @@ def _components_to_float(strings: pa.ChunkedArray) -> np.ndarray:
     return values.to_numpy()
 
 
-def _read_careful(path: Path, header: list[str], widths: dict[str, int]) -> dict[str, pa.Array]:
+def _read_careful(path: Path, header: list[str], widths: dict[str, int], source=None) -> dict[str, pa.Array]:
     types = {**_text_types(header), **{name: pa.string() for name in widths}}
     try:
         table = pcsv.read_csv(
-            path,
+            path if source is None else source,
             read_options=pcsv.ReadOptions(column_names=header, skip_rows=1),
             convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False, null_values=_NULL_VALUES),
         )
@@ -350,7 +371,16 @@ def _read_careful(path: Path, header: list[str], widths: dict[str, int]) -> dict
 
 
 def _describe_arrow_error(path: Path, exc: Exception, header: list[str]) -> FormatError:
-    """Name the first row whose field count is wrong (error path only: a Python scan)."""
+    """Name the first row whose field count is wrong, or the first cell that is not UTF-8
+    (error path only: a Python scan)."""
+    if "UTF8" in str(exc) or "UTF-8" in str(exc):
+        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+            reader = csv.reader(handle)
+            next(reader, None)
+            for row, fields in enumerate(reader):
+                for column, cell in zip(header, fields):
+                    if "\ufffd" in cell:
+                        return FormatError("not UTF-8 text", path=path, row=row, column=column)
     with open(path, newline="", encoding="utf-8", errors="replace") as handle:
         reader = csv.reader(handle)
         next(reader, None)
@@ -371,7 +401,9 @@ def _type_column(path: Path, name: str, column: pa.ChunkedArray | pa.Array) -> p
     n_rows = len(column)
     if (spec is not None and spec.is_text) or (spec is None and pa.types.is_string(column.type)):
         text = column if pa.types.is_string(column.type) else column.cast(pa.string())
-        return pc.if_else(pc.is_in(text, value_set=pa.array(list(TEXT_MISSING))), pa.scalar(None, pa.string()), text)
+        missing = pc.or_(pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(text)), value_set=pa.array(list(TEXT_MISSING))),
+                         pc.is_in(text, value_set=pa.array(list(TEXT_MISSING_EXACT))))
+        return pc.if_else(missing, pa.scalar(None, pa.string()), text)
     if pa.types.is_null(column.type):
         if spec is not None and spec.is_id:
             return pa.nulls(n_rows, pa.int64())
@@ -387,7 +419,10 @@ def _type_column(path: Path, name: str, column: pa.ChunkedArray | pa.Array) -> p
     if pa.types.is_floating(column.type):
         column = column.cast(_FLOAT)
         if spec is not None and spec.is_id:
-            values = column.to_numpy()
+            values = column.to_numpy(zero_copy_only=False)
+            infinite = np.flatnonzero(np.isinf(values))
+            if len(infinite):
+                raise FormatError(f"an id cannot be {values[infinite[0]]}", path=path, row=int(infinite[0]), column=name)
             finite = np.isfinite(values)
             if np.all(values[finite] == np.round(values[finite])) and np.all(np.abs(values[finite]) < 2**62):
                 return pa.array(np.where(finite, values, 0).astype(np.int64), mask=~finite)
@@ -420,10 +455,38 @@ def read_state_csv(path: str | os.PathLike[str]) -> pa.Table:
     (0-based frame index) and column of a malformed cell.
     """
     path = Path(path)
-    header, widths = _sniff(path)
-    try:
-        columns = _read_fast(path, header, widths)
-    except _FallBack:
-        columns = _read_careful(path, header, widths)
+    header, widths, has_rows = _sniff(path)
+    if not has_rows:  # a header alone (with or without its line break): zero typed rows
+        line = io.StringIO()
+        csv.writer(line, lineterminator="\n").writerow(header)
+        columns = _read_careful(path, header, widths, source=io.BytesIO(line.getvalue().encode()))
+    else:
+        try:
+            columns = _read_fast(path, header, widths)
+        except _FallBack:
+            columns = _read_careful(path, header, widths)
+    for name in header:
+        if name not in widths and state_column_spec(name) is None:
+            columns[name] = _late_tuple_column(path, name, columns[name])
     typed = {name: _type_column(path, name, columns[name]) for name in header}
     return pa.table(typed)
+
+
+def _late_tuple_column(path: Path, name: str, column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """An unknown column whose first rows were all missing, so the sniff saw no tuple: if every
+    present cell is a tuple, parse it as one (the width from the first)."""
+    if not pa.types.is_string(column.type):
+        return column
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    trimmed = pc.utf8_trim_whitespace(array)
+    present = pc.invert(pc.fill_null(pc.is_in(pc.utf8_lower(trimmed), value_set=pa.array(list(MISSING_SPELLINGS))), True))
+    cells = trimmed.filter(present)
+    if len(cells) == 0 or not pc.all(pc.and_(pc.starts_with(cells, "("), pc.ends_with(cells, ")"))).as_py():
+        return column
+    try:
+        width = len(parse_tuple_cell(cells[0].as_py()) or ())
+    except ValueError:
+        width = 0
+    if width == 0:
+        return column
+    return _parse_tuple_column(path, array, name, width)
