@@ -153,3 +153,61 @@ def test_cli_exit_codes_and_json(part_copy, tmp_path):
 def test_empty_directory_is_a_problem(tmp_path):
     report = validate_path(tmp_path)
     assert not report.ok and "no-samples" in codes(report)
+
+
+def test_empty_skeleton_archive_is_an_error(sample_copy):
+    np.savez(sample_copy / "skeleton.npz")
+    report = validate_sample(sample_copy)
+    assert codes(report) == {"skeleton-empty"}
+
+
+def test_part_with_bad_or_missing_edges_file_reports_it_once(part_copy):
+    edges_path = part_copy / "skeleton_edges.json"
+    edges_path.write_text("{")
+    report = validate_path(part_copy)
+    assert [f.code for f in report.errors] == ["edges-unreadable"]
+    edges_path.unlink()
+    report = validate_path(part_copy)
+    assert [(f.code, f.path) for f in report.errors] == [("missing-file", str(edges_path))]
+
+
+def test_stream_file_that_is_a_directory(sample_copy):
+    (sample_copy / "rgb.mp4").unlink()
+    (sample_copy / "rgb.mp4").mkdir()
+    [finding] = validate_sample(sample_copy).errors
+    assert finding.code == "missing-file" and "is a directory" in finding.message
+
+
+def test_data_root_validates_each_part(part_copy, tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.move(str(part_copy), root / "data_part1")
+    shutil.copytree(root / "data_part1", root / "data_part2")
+    report = validate_path(root)
+    assert report.kind == "root" and report.samples == 6 and report.ok
+    (root / "data_part2" / "000001" / "rgb.mp4").unlink()
+    assert [f.path for f in validate_path(root).errors] == [str(root / "data_part2" / "000001" / "rgb.mp4")]
+
+
+def test_cli_not_a_dataset_exits_2(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(app, ["validate", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "not a dataset" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_cli_prints_brackets_literally(part_copy, tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from wildworld_cli._render import validation_table
+
+    result = runner.invoke(app, ["validate", str(tmp_path / "no[such]dir")])
+    assert result.exit_code == 2 and "no[such]dir" in result.output
+    part = part_copy.rename(tmp_path / "p[old]")
+    (part / "skeleton_edges.json").write_text('{"npc": [[0, -1]]}')
+    out = io.StringIO()
+    Console(file=out, width=1000).print(validation_table(validate_path(part)))
+    text = out.getvalue()
+    assert f"part {part}:" in text and "[a, b] pairs" in text

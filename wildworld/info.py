@@ -9,9 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from . import layout
+from .errors import MissingFileError, WildWorldError
 from .release.sample import Sample, open_sample
 
-__all__ = ["sample_info", "part_info"]
+__all__ = ["sample_info", "part_info", "root_info"]
+
+_NOT_A_DATASET = "expected a sample directory, a part directory (holding sample directories) or a store"
 
 
 def sample_info(sample: Sample | str | os.PathLike[str], *, top: int = 5) -> dict:
@@ -69,12 +72,39 @@ def sample_info(sample: Sample | str | os.PathLike[str], *, top: int = 5) -> dic
 
 def part_info(part_dir: str | os.PathLike[str], *, top: int = 5) -> dict:
     """Per-sample summaries plus totals for a part directory."""
-    samples = [sample_info(path, top=top) for path in layout.list_sample_dirs(part_dir)]
+    part = Path(part_dir)
+    if not part.exists():
+        raise MissingFileError(f"{part}: no such file or directory")
+    if not part.is_dir():
+        raise WildWorldError(f"{part}: not a directory; {_NOT_A_DATASET}")
+    sample_dirs = layout.list_sample_dirs(part)
+    if not sample_dirs:
+        raise WildWorldError(f"{part}: no sample directories found; {_NOT_A_DATASET}")
+    samples = [sample_info(path, top=top) for path in sample_dirs]
     frames = int(np.sum([s["frames"] for s in samples])) if samples else 0
     return {
-        "part": str(Path(part_dir)),
+        "part": str(part),
         "samples": len(samples),
         "frames": frames,
         "invalid_camera_frames": int(sum(s["invalid_camera_frames"] for s in samples)),
         "per_sample": samples,
+    }
+
+
+def root_info(root: str | os.PathLike[str], *, top: int = 5) -> dict:
+    """Totals plus :func:`part_info` of each part directory under a data root (``data_part1/`` ...)."""
+    from .validate import list_part_dirs
+
+    root = Path(root)
+    part_dirs = list_part_dirs(root) if root.is_dir() else []
+    if not part_dirs:
+        raise WildWorldError(f"{root}: no part directories found; {_NOT_A_DATASET}")
+    parts = [part_info(part, top=top) for part in part_dirs]
+    return {
+        "root": str(root),
+        "parts": len(parts),
+        "samples": sum(p["samples"] for p in parts),
+        "frames": sum(p["frames"] for p in parts),
+        "invalid_camera_frames": sum(p["invalid_camera_frames"] for p in parts),
+        "per_part": parts,
     }

@@ -35,6 +35,9 @@ class RenderResult:
     video: Path | None
     sheet: Path | None
     frames: int
+    #: What was drawn differently from the annotations (skipped edges, missing or resized
+    #: depth), one line each; ``wildworld validate`` reports the underlying problems.
+    warnings: tuple[str, ...] = ()
 
 
 def _color(kind: str, index: int) -> tuple[int, int, int]:
@@ -59,7 +62,8 @@ def draw_skeletons(
     """Draw every entity's bones on an RGB ``canvas`` (in place) for one frame.
 
     ``joints`` maps a skeleton key (``n0_1``) to its ``(J, 3)`` world joints for this frame;
-    ``edges`` maps the key to ``(E, 2)`` joint pairs.
+    ``edges`` maps the key to ``(E, 2)`` joint pairs. Pairs naming a joint outside ``[0, J)``
+    are skipped.
     """
     if not (np.isfinite(K).all() and np.isfinite(position).all() and np.isfinite(rotation).all()):
         return canvas
@@ -68,6 +72,9 @@ def draw_skeletons(
     for name, points in joints.items():
         pairs = edges.get(name)
         if pairs is None or len(pairs) == 0:
+            continue
+        pairs = pairs[((pairs >= 0) & (pairs < len(points))).all(axis=1)]
+        if len(pairs) == 0:
             continue
         key = parse_skeleton_key(name)
         cam = world_to_camera(points[None], position, rotation)[0]
@@ -139,20 +146,53 @@ def render_sample(
     edges_by_type = sample.edges
     entities = {name: sample.skeleton[name] for name in sample.skeleton}
     edges = {name: edges_by_type.get(entity.key.edges_key, np.zeros((0, 2), np.int64)) for name, entity in entities.items()}
+    warnings: list[str] = []
+    said: set[str] = set()
+
+    def warn_once(topic: str, text: str) -> None:
+        if topic not in said:
+            said.add(topic)
+            warnings.append(text)
+
+    for name, entity in entities.items():
+        pairs = edges[name]
+        bad = ~((pairs >= 0) & (pairs < entity.num_joints)).all(axis=1)
+        if bad.any():
+            warnings.append(
+                f"{sample.edges_path}: key {entity.key.edges_key!r}: {int(bad.sum())} edges name a joint >= "
+                f"J={entity.num_joints} of {name}; skipped"
+            )
     width, height = sample.size
     n = sample.num_frames if max_frames is None else min(sample.num_frames, max_frames)
     wanted_tiles = set(np.linspace(0, n - 1, num=min(sheet_frames, n)).round().astype(int).tolist()) if sheet else set()
     tiles: list[np.ndarray] = []
     out_width = width * (2 if depth else 1)
     writer = VideoWriter(out, fps=sample.fps or 30.0, width=out_width, height=height) if out is not None else None
+    no_depth = np.zeros((height, width, 3), dtype=np.uint8)
     try:
         for index, rgb, dep in _frames(sample, overlay_rgb, depth):
             if index >= n:
                 break
+            if rgb is None and overlay_rgb:
+                warn_once("rgb-short", f"{sample.file('rgb')}: ends at frame {index} of {n}; later frames drawn on black")
             canvas = rgb.copy() if rgb is not None else np.zeros((height, width, 3), dtype=np.uint8)
             joints = {name: entity.joints[index] for name, entity in entities.items() if index < entity.num_frames}
             draw_skeletons(canvas, joints, edges, camera.K[index], camera.position[index], camera.rotation[index], near=near)
-            frame = np.concatenate([canvas, colorize_depth(dep)], axis=1) if dep is not None else canvas
+            if depth:
+                if dep is None:
+                    warn_once("depth-short", f"{sample.file('depth')}: ends at frame {index} of {n}; later frames have no depth")
+                    panel = no_depth
+                else:
+                    if dep.shape[:2] != (height, width):
+                        warn_once(
+                            "depth-size",
+                            f"{sample.file('depth')}: {dep.shape[1]}x{dep.shape[0]} but rgb.mp4 is {width}x{height}; depth resized",
+                        )
+                        dep = cv2.resize(dep, (width, height), interpolation=cv2.INTER_NEAREST)
+                    panel = colorize_depth(dep)
+                frame = np.concatenate([canvas, panel], axis=1)
+            else:
+                frame = canvas
             if writer is not None:
                 writer.write(frame)
             if index in wanted_tiles:
@@ -171,4 +211,4 @@ def render_sample(
             if not ok:
                 raise OSError(f"{sheet_path}: PNG encoding failed")
             tmp.write_bytes(encoded.tobytes())
-    return RenderResult(video=video, sheet=sheet_path, frames=n)
+    return RenderResult(video=video, sheet=sheet_path, frames=n, warnings=tuple(warnings))

@@ -6,10 +6,11 @@ never raises on bad content: an unreadable file is a finding, not a traceback.
 
 Checks per sample: the four stream files exist; state.csv parses (row and column of a bad
 cell) and has the schema's required columns; quaternions are unit (within ``QUAT_TOLERANCE``);
-intrinsics are positive; invalid-camera rows are counted (warning); skeleton keys parse, arrays
-are float (N, J, 3), every key has an edges entry whose indices are < J; videos open, their
-frames are counted by demuxing (which catches truncation), the first and last frames decode;
-rgb/depth/state/skeleton frame counts agree; rgb and depth agree on fps and size.
+intrinsics are positive; invalid-camera rows are counted (warning); skeleton keys parse, the
+archive holds at least one array, arrays are float (N, J, 3), every key has an edges entry whose
+indices are < J; videos open, their frames are counted by demuxing (which catches truncation),
+the first and last frames decode; rgb/depth/state/skeleton frame counts agree; rgb and depth
+agree on fps and size.
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ from . import layout
 from .errors import FormatError, MissingFileError, WildWorldError
 from .schemas import load_record_schema, load_state_schema
 
-__all__ = ["Finding", "ValidationReport", "validate_sample", "validate_part", "validate_path", "QUAT_TOLERANCE"]
+__all__ = [
+    "Finding",
+    "ValidationReport",
+    "validate_sample",
+    "validate_part",
+    "validate_path",
+    "list_part_dirs",
+    "QUAT_TOLERANCE",
+]
 
 #: |norm - 1| above this makes a quaternion row an error.
 QUAT_TOLERANCE = 1e-2
@@ -184,6 +193,8 @@ def _check_skeleton(path: Path, edges: dict[str, np.ndarray] | None, out: _Colle
     if handle is None:
         return frames
     with handle:
+        if len(handle) == 0:
+            out.add("error", "skeleton-empty", path, "the archive holds no arrays (expected at least the player's n<index>_<type_id>)")
         for name in handle:
             entity = out.guard("skeleton-unreadable", path, lambda name=name: handle[name])
             if entity is None:
@@ -240,13 +251,32 @@ def _check_video(path: Path, color: str, out: _Collector, *, decode_ends: bool) 
 # ----------------------------------------------------------------------------- sample / part
 
 
+def _missing(path: Path, what: str) -> str:
+    """Why ``path`` is not a usable file: absent, or something else (a directory) by that name."""
+    if path.is_dir():
+        return f"{what} is a directory, not a file"
+    if path.exists() or path.is_symlink():
+        return f"{what} is not a regular file (or a broken link)"
+    return f"{what} is missing"
+
+
+def list_part_dirs(root: str | os.PathLike[str]) -> list[Path]:
+    """Part directories (directories holding sample directories) directly under a data root."""
+    root = Path(root)
+    return sorted(child for child in root.iterdir() if child.is_dir() and layout.list_sample_dirs(child))
+
+
 def validate_sample(
     sample_dir: str | os.PathLike[str],
     *,
     edges: dict[str, np.ndarray] | None = None,
     decode_ends: bool = True,
+    check_edges: bool = True,
 ) -> ValidationReport:
-    """Validate one sample directory (``edges`` defaults to the part's skeleton_edges.json)."""
+    """Validate one sample directory (``edges`` defaults to the part's skeleton_edges.json).
+
+    ``check_edges=False`` skips the edge checks (the caller has reported the edges file).
+    """
     from .release.skeleton import read_skeleton_edges
     from .release.state_csv import read_state_csv
 
@@ -255,8 +285,8 @@ def validate_sample(
     files = {stream: layout.sample_file(sample, stream) for stream in layout.STREAM_FILES}
     for stream, file in files.items():
         if not file.is_file():
-            out.add("error", "missing-file", file, f"the {stream} file is missing")
-    if edges is None:
+            out.add("error", "missing-file", file, _missing(file, f"the {stream} file"))
+    if edges is None and check_edges:
         edges_path = layout.find_edges_file(sample)
         if edges_path is None:
             out.add("error", "missing-file", sample.parent / layout.EDGES_FILE, "skeleton_edges.json is missing")
@@ -270,7 +300,7 @@ def validate_sample(
             counts["state.csv rows"] = table.num_rows
             out.guard("state-unreadable", files["state"], lambda: _check_state(table, files["state"], out))
     if files["skeleton"].is_file():
-        skeleton_frames = _check_skeleton(files["skeleton"], edges, out)
+        skeleton_frames = _check_skeleton(files["skeleton"], edges if check_edges else None, out)
         for name, n in skeleton_frames.items():
             counts[f"skeleton {name}"] = n
     videos = {}
@@ -305,7 +335,7 @@ def validate_part(part_dir: str | os.PathLike[str], *, decode_ends: bool = True,
     edges_path = part / layout.EDGES_FILE
     edges = None
     if not edges_path.is_file():
-        out.add("error", "missing-file", edges_path, "skeleton_edges.json is missing from the part directory")
+        out.add("error", "missing-file", edges_path, _missing(edges_path, "skeleton_edges.json of the part directory"))
     else:
         edges = out.guard("edges-unreadable", edges_path, lambda: read_skeleton_edges(edges_path))
     samples = layout.list_sample_dirs(part)
@@ -314,7 +344,8 @@ def validate_part(part_dir: str | os.PathLike[str], *, decode_ends: bool = True,
     for sample in samples:
         if progress is not None:
             progress(sample.name)
-        report = validate_sample(sample, edges=edges if edges is not None else {}, decode_ends=decode_ends)
+        # An edges file that is missing or unreadable is reported once above, not once per skeleton key.
+        report = validate_sample(sample, edges=edges, decode_ends=decode_ends, check_edges=edges is not None)
         out.findings.extend(report.findings)
     return ValidationReport(target=str(part), kind="part", findings=out.findings, samples=len(samples))
 
@@ -322,7 +353,8 @@ def validate_part(part_dir: str | os.PathLike[str], *, decode_ends: bool = True,
 def validate_path(
     path: str | os.PathLike[str], *, decode_ends: bool = True, progress: Callable[[str], None] | None = None
 ) -> ValidationReport:
-    """Validate a sample directory, a part directory or (when it has a manifest) a store."""
+    """Validate a sample directory, a part directory, a data root holding part directories
+    (each part validated, one report of kind ``root``) or (when it has a manifest) a store."""
     target = Path(path)
     if not target.exists():
         raise MissingFileError(f"{target}: no such file or directory")
@@ -336,6 +368,11 @@ def validate_path(
         return validate_store(target, progress=progress)
     if layout.is_sample_dir(target):
         return validate_sample(target, decode_ends=decode_ends)
+    parts = [] if layout.list_sample_dirs(target) else list_part_dirs(target)
+    if parts:
+        reports = [validate_part(part, decode_ends=decode_ends, progress=progress) for part in parts]
+        findings = [finding for report in reports for finding in report.findings]
+        return ValidationReport(target=str(target), kind="root", findings=findings, samples=sum(r.samples for r in reports))
     return validate_part(target, decode_ends=decode_ends, progress=progress)
 
 

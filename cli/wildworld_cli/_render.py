@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from wildworld.validate import ValidationReport
@@ -10,7 +11,7 @@ from wildworld.validate import ValidationReport
 def validation_table(report: ValidationReport):
     status = "[green]valid[/]" if report.ok else "[red]INVALID[/]"
     title = (
-        f"{report.kind} {report.target}: {status} - {len(report.errors)} errors, "
+        f"{report.kind} {escape(report.target)}: {status} - {len(report.errors)} errors, "
         f"{len(report.warnings)} warnings, {report.samples} {'videos' if report.kind == 'submission' else 'samples'}"
     )
     if not report.findings:
@@ -22,16 +23,19 @@ def validation_table(report: ValidationReport):
         table.add_column(column, overflow="fold")
     for finding in report.findings:
         color = "red" if finding.severity == "error" else "yellow"
-        table.add_row(f"[{color}]{finding.severity}[/]", finding.code, finding.path, ", ".join(finding.where()), finding.message)
+        table.add_row(
+            f"[{color}]{finding.severity}[/]", escape(finding.code), escape(finding.path),
+            escape(", ".join(finding.where())), escape(finding.message),
+        )
     return table
 
 
 def _kv_table(title: str, rows: dict) -> Table:
-    table = Table(title=title, title_justify="left", show_header=False)
+    table = Table(title=escape(title), title_justify="left", show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for key, value in rows.items():
-        table.add_row(str(key), str(value))
+        table.add_row(escape(str(key)), escape(str(value)))
     return table
 
 
@@ -51,6 +55,11 @@ def _sample_tables(data: dict) -> list[Table]:
 
 
 def info_tables(data: dict) -> list[Table]:
+    if "per_part" in data:
+        tables = [_kv_table(f"data root {data['root']}", {k: data[k] for k in ("parts", "samples", "frames", "invalid_camera_frames")})]
+        for part in data["per_part"]:
+            tables.extend(info_tables(part))
+        return tables
     if "per_sample" in data:
         tables = [_kv_table(f"part {data['part']}", {k: data[k] for k in ("samples", "frames", "invalid_camera_frames")})]
         for sample in data["per_sample"]:

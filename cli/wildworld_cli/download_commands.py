@@ -15,6 +15,7 @@ from typing import List, Optional
 
 import typer
 from rich.filesize import decimal
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -72,7 +73,7 @@ class _Bars:
             with self.lock:
                 if len(self.files) < _MAX_FILE_BARS:
                     name = event.path if len(event.path) <= 40 else "…" + event.path[-39:]
-                    self.files[event.path] = bars.add_task(f"  {name}", total=event.total, completed=event.completed)
+                    self.files[event.path] = bars.add_task(f"  {escape(name)}", total=event.total, completed=event.completed)
         elif event.kind == "advance":
             task = self.files.get(event.path)
             if task is not None:
@@ -80,7 +81,7 @@ class _Bars:
             if self.overall is not None:
                 bars.advance(self.overall, event.advance)
         elif event.kind == "retry":
-            bars.console.print(f"[yellow]retry[/] {event.path}: {event.message}", highlight=False)
+            bars.console.print(f"[yellow]retry[/] {escape(str(event.path))}: {escape(str(event.message))}", highlight=False)
         elif event.kind == "finish":
             with self.lock:
                 task = self.files.pop(event.path, None)
@@ -98,11 +99,11 @@ def _split(values: Optional[List[str]]) -> Optional[tuple[str, ...]]:
 def _render_dry_run(report) -> None:
     for item in report.local:
         state = {"present": "[green]present[/]", "partial": f"[yellow]partial {decimal(item.have)}[/]"}.get(item.state, item.state)
-        console.print(f"{decimal(item.size):>10}  {state:<9}  {item.path}", highlight=False)
+        console.print(f"{decimal(item.size):>10}  {state:<9}  {escape(str(item.path))}", highlight=False)
     plan = report.plan
     console.print(
         f"{len(plan.files)} files of {len(plan.samples)} samples, {decimal(plan.total_bytes)} in all; "
-        f"{decimal(report.to_fetch_bytes)} to fetch into {report.dest} (dry run: nothing written)",
+        f"{decimal(report.to_fetch_bytes)} to fetch into {escape(str(report.dest))} (dry run: nothing written)",
         highlight=False,
     )
 
@@ -112,10 +113,10 @@ def _render_result(report) -> None:
 
     counts = {status: sum(1 for f in report.files if f.status == status) for status in ("downloaded", "present", "failed")}
     for result in report.failed:
-        console.print(f"[red]failed[/] {result.path}: {result.error}", highlight=False)
+        console.print(f"[red]failed[/] {escape(str(result.path))}: {escape(str(result.error))}", highlight=False)
     console.print(
         f"{counts['downloaded']} downloaded ({decimal(report.transferred_bytes)}), {counts['present']} already present, "
-        f"{counts['failed']} failed -> {report.dest}",
+        f"{counts['failed']} failed -> {escape(str(report.dest))}",
         highlight=False,
     )
     if report.validation is not None:
@@ -174,7 +175,7 @@ def download(
     else:
         _render_result(report)
     for path in report.plan.missing:
-        err_console.print(f"[yellow]warning:[/] {path}: selected but not on {report.plan.source}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {escape(str(path))}: selected but not on {escape(str(report.plan.source))}", highlight=False)
     raise typer.Exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
 
 
@@ -202,13 +203,13 @@ def checksum(
             print_json({"valid": not problems, "files": len(manifest.files), "problems": [p.to_dict() for p in problems]})
         else:
             for problem in problems:
-                console.print(f"[red]{problem.problem}[/] {problem}", highlight=False)
+                console.print(f"[red]{escape(str(problem.problem))}[/] {escape(str(problem))}", highlight=False)
             console.print(f"{len(manifest.files)} files checked, {len(problems)} problems", highlight=False)
         raise typer.Exit(EXIT_PROBLEMS if problems else EXIT_OK)
     if json_output:
         print_json({"manifest": str(written), "files": len(manifest.files), "bytes": manifest.total_bytes})
     else:
-        console.print(f"wrote {written}: {len(manifest.files)} files, {decimal(manifest.total_bytes)}", highlight=False)
+        console.print(f"wrote {escape(str(written))}: {len(manifest.files)} files, {decimal(manifest.total_bytes)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

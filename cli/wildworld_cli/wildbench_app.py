@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 
 from ._common import EXIT_OK, EXIT_PROBLEMS, console, fail, friendly, print_json, progress_bar
 
@@ -48,11 +49,11 @@ def split(
     bar, update = _bar("choosing cases")
     with bar:
         made = make_split(store, out, rules, progress=update)
-    console.print(f"wrote {out}: {len(made.cases)} cases of {horizon} frames (checksum {made.checksum[:12]})")
+    console.print(f"wrote {escape(str(out))}: {len(made.cases)} cases of {horizon} frames (checksum {made.checksum[:12]})")
     if len(made.cases) < cases:
         console.print(f"[yellow]only {len(made.cases)} of {cases} requested cases satisfy the rules in this store[/]")
     for label, count in made.doc["strata"].items():
-        console.print(f"  {count:4d}  {label}", highlight=False)
+        console.print(f"  {count:4d}  {escape(str(label))}", highlight=False)
 
 
 @app.command()
@@ -69,7 +70,7 @@ def inputs(
     bar, update = _bar("writing inputs")
     with bar:
         write_inputs(loaded, out, progress=update)
-    console.print(f"wrote inputs for {len(loaded.cases)} cases to {out} (see {out / 'README.md'})")
+    console.print(f"wrote inputs for {len(loaded.cases)} cases to {escape(str(out))} (see {escape(str(out / 'README.md'))})")
 
 
 @app.command()
@@ -88,7 +89,7 @@ def baseline(
     bar, update = _bar(f"baseline {name}")
     with bar:
         make_baseline(name, loaded, out, seed=seed, progress=update)
-    console.print(f"wrote the {name} submission to {out}")
+    console.print(f"wrote the {escape(str(name))} submission to {escape(str(out))}")
 
 
 @app.command()
@@ -135,8 +136,8 @@ def evaluate(
         ci = metric["ci95"]
         interval = f" [95% CI {ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
         mean = "n/a" if metric["mean"] is None else f"{metric['mean']:.3f}"
-        console.print(f"{name} {metric['version']}: {mean}{interval} over {metric['cases']} cases", highlight=False)
-    console.print(f"wrote {out} ({results['wall_time_s']:.1f} s)")
+        console.print(escape(f"{name} {metric['version']}: {mean}{interval} over {metric['cases']} cases"), highlight=False)
+    console.print(f"wrote {escape(str(out))} ({results['wall_time_s']:.1f} s)")
 
 
 @app.command()
@@ -157,17 +158,17 @@ def leaderboard(
         table.add_column(column, justify="right" if column in facts["families"] or column in ("#", "overall") else "left")
     for rank, row in enumerate(rows, 1):
         mark = {"ceiling": " [green](ceiling)[/]", "floor": " [red](floor)[/]"}.get(row.reference or "", "")
-        cells = [str(rank), row.model + mark, row.version, ", ".join(row.conditioning) or "-"]
+        cells = [str(rank), escape(row.model) + mark, escape(str(row.version)), escape(", ".join(row.conditioning)) or "-"]
         cells += ["-" if row.families.get(f) is None else f"{row.families[f]:.1f}" for f in facts["families"]]
         cells.append("-" if row.overall is None else f"{row.overall:.1f}")
         table.add_row(*cells)
     console.print(table)
     if markdown_out:
         write_text(markdown_out, to_markdown(rows, facts))
-        console.print(f"wrote {markdown_out}")
+        console.print(f"wrote {escape(str(markdown_out))}")
     if html_out:
         write_text(html_out, to_html(rows, facts))
-        console.print(f"wrote {html_out}")
+        console.print(f"wrote {escape(str(html_out))}")
 
 
 def main() -> None:

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from ._common import EXIT_OK, EXIT_PROBLEMS, console, fail, friendly, print_json
+from ._common import EXIT_OK, EXIT_PROBLEMS, console, fail, friendly, print_json, warn
 
 app = typer.Typer(
     name="wildworld",
@@ -16,6 +17,12 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+)
+
+#: The end of the one-line error for a path that holds no data.
+_NOT_A_DATASET = (
+    "expected a sample directory, a part directory (holding sample directories), "
+    "a data root holding part directories, or a store"
 )
 
 
@@ -26,7 +33,7 @@ def validate(
     json_output: bool = typer.Option(False, "--json", help="Print findings as JSON."),
     decode: bool = typer.Option(True, "--decode/--no-decode", help="Decode the first and last frame of each video."),
 ) -> None:
-    """Report every problem at once. Exit 0 valid, 1 problems found, 2 usage error."""
+    """Report every problem at once. Exit 0 valid, 1 problems found, 2 usage error (not a dataset)."""
     from wildworld.validate import validate_path
 
     from ._render import validation_table
@@ -35,7 +42,10 @@ def validate(
     for path in paths:
         if not path.exists():
             raise fail(f"{path}: no such file or directory")
-        reports.append(validate_path(path, decode_ends=decode))
+        report = validate_path(path, decode_ends=decode)
+        if report.kind == "part" and report.samples == 0:
+            raise fail(f"{path}: not a dataset: {_NOT_A_DATASET}")
+        reports.append(report)
     if json_output:
         print_json({"valid": all(r.ok for r in reports), "reports": [r.to_dict() for r in reports]})
     else:
@@ -53,12 +63,15 @@ def info(
 ) -> None:
     """Frames, duration, entities, invalid-camera count and the top actions."""
     from wildworld import layout
-    from wildworld.info import part_info, sample_info
+    from wildworld.info import part_info, root_info, sample_info
+    from wildworld.validate import list_part_dirs
 
     from ._render import info_tables
 
     if not path.exists():
         raise fail(f"{path}: no such file or directory")
+    if not path.is_dir():
+        raise fail(f"{path}: not a directory; {_NOT_A_DATASET}")
     from wildworld.store import layout as store_layout
 
     if (path / store_layout.MANIFEST_FILE).exists():
@@ -67,8 +80,12 @@ def info(
         data = store_info(path)
     elif layout.is_sample_dir(path):
         data = sample_info(path, top=top)
-    else:
+    elif layout.list_sample_dirs(path):
         data = part_info(path, top=top)
+    elif list_part_dirs(path):
+        data = root_info(path, top=top)
+    else:
+        raise fail(f"{path}: not a dataset: {_NOT_A_DATASET}")
     if json_output:
         print_json(data)
     else:
@@ -91,12 +108,14 @@ def render(
 
     if output is None and sheet is None:
         raise fail("nothing to do: give -o OUT.mp4 and/or --sheet OUT.png")
-    with console.status(f"rendering {sample}"):
+    with console.status(f"rendering {escape(str(sample))}"):
         result = render_sample(sample, output, overlay_rgb=overlay_rgb, depth=depth, sheet=sheet, max_frames=max_frames)
+    for message in result.warnings:
+        warn(message)
     if result.video:
-        console.print(f"wrote {result.video} ({result.frames} frames)")
+        console.print(f"wrote {escape(str(result.video))} ({result.frames} frames)")
     if result.sheet:
-        console.print(f"wrote {result.sheet}")
+        console.print(f"wrote {escape(str(result.sheet))}")
 
 
 def _resolution(text: str) -> tuple[int, int]:
@@ -133,7 +152,7 @@ def synth(
             on_frame=lambda index: bar.advance(task),
         )
         bar.update(task, completed=options.samples * options.frames)
-    console.print(f"wrote {len(paths)} samples of {options.frames} frames to {out}")
+    console.print(f"wrote {len(paths)} samples of {options.frames} frames to {escape(str(out))}")
 
 
 def _streams(text: str | None) -> tuple[str, ...] | None:
@@ -182,12 +201,15 @@ def convert(
         report = run_convert(sources, store, options, workers=workers, executor=executor, ray_address=ray_address,
                              strict=strict, progress=progress)
     if report.already_complete:
-        console.print(f"{store} is already complete ({report.samples} samples, {report.frames} frames)")
+        console.print(f"{escape(str(store))} is already complete ({report.samples} samples, {report.frames} frames)")
     else:
-        console.print(f"wrote {store}: {report.samples} samples, {report.frames} frames, {report.shards} shards")
+        console.print(f"wrote {escape(str(store))}: {report.samples} samples, {report.frames} frames, {report.shards} shards")
     for skipped in report.skipped:
         first = skipped["findings"][0] if skipped["findings"] else {"message": "unknown problem"}
-        console.print(f"[yellow]skipped[/] sample {skipped['id']}: {first.get('code', '')} {first['message']}", highlight=False)
+        console.print(
+            f"[yellow]skipped[/] sample {escape(str(skipped['id']))}: {escape(first.get('code', ''))} {escape(first['message'])}",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -208,7 +230,7 @@ def stats(
     if recompute:
         fresh = compute_stats(opened.frames_array, opened.layout)
         same = fresh == stored
-        console.print(f"recomputed statistics {'match' if same else '[red]DIFFER from[/]'} {store}/stats.json")
+        console.print(f"recomputed statistics {'match' if same else '[red]DIFFER from[/]'} {escape(str(store))}/stats.json")
         if not same:
             raise typer.Exit(EXIT_PROBLEMS)
     if json_output:

@@ -172,6 +172,15 @@ class Sample:
         self.path = Path(path)
         if not self.path.is_dir():
             raise MissingFileError(f"{self.path}: not a sample directory")
+        if not layout.is_sample_dir(self.path):
+            samples = layout.list_sample_dirs(self.path)
+            if samples:
+                raise MissingFileError(
+                    f"{self.path}: a part directory, not a sample directory; give one of its samples, "
+                    f"e.g. {samples[0]}"
+                )
+            names = ", ".join(layout.STREAM_FILES.values())
+            raise MissingFileError(f"{self.path}: not a sample directory (none of {names} is there)")
         self.id = self.path.name
 
     def file(self, stream: str) -> Path:
