@@ -123,6 +123,99 @@ def test_check_reports_every_problem(bench, tmp_path):
     assert usage.exit_code == 2 and "Traceback" not in usage.output
 
 
+def test_check_names_files_that_are_not_plain_videos_and_decodes_every_frame(bench, tmp_path):
+    import os
+
+    split = bench["split"]
+    sub = tmp_path / "sub"
+    shutil.copytree(bench["subs"]["frozen"], sub)
+    cases = [c.case_id for c in split.cases]
+    (sub / f"{cases[0]}.mp4").rename(sub / f"{cases[0]}.mp4\n")  # $ would match before the newline
+    (sub / f"{cases[1]}.mp4").unlink()
+    (sub / f"{cases[1]}.mp4").mkdir()
+    (sub / f"{cases[2]}.mp4").unlink()
+    os.mkfifo(sub / f"{cases[2]}.mp4")  # opening it would block forever
+    video = bytearray((bench["subs"]["oracle"] / f"{cases[3]}.mp4").read_bytes())
+    middle = len(video) // 2
+    video[middle : middle + 3000] = bytes((x * 7 + 13) & 255 for x in video[middle : middle + 3000])
+    (sub / f"{cases[3]}.mp4").write_bytes(bytes(video))  # first and last frames fine, the middle is not
+    report = check_submission(sub, split)
+    found = {(f.code, f.key) for f in report.errors}
+    assert ("missing-case", cases[0]) in found and "bad-name" in {f.code for f in report.errors}
+    assert ("bad-file", cases[1]) in found and ("bad-file", cases[2]) in found
+    assert ("undecodable", cases[3]) in found
+    assert "decoding fails after" in next(f.message for f in report.errors if f.key == cases[3])
+
+
+def test_submission_json_claims_are_checked_against_the_split(bench, tmp_path):
+    split = bench["split"]
+    sub = tmp_path / "sub"
+    shutil.copytree(bench["subs"]["resim"], sub)
+    info = json.loads((sub / "submission.json").read_text())
+
+    def codes(**changes):
+        doc = {k: v for k, v in {**info, **changes}.items() if v is not None}
+        (sub / "submission.json").write_text(json.dumps(doc))
+        report = check_submission(sub, split, decode=False)
+        return {f.code for f in report.errors}, {f.code for f in report.warnings}, report.ok
+
+    assert codes() == (set(), set(), True)
+    assert codes(model="my-model", reference="ceiling")[0] == {"bad-submission-json"}  # only baselines are references
+    assert codes(split_checksum="0" * 64)[0] == {"wrong-split"}
+    assert codes(split_checksum=None) == (set(), {"no-split-checksum"}, True)
+
+
+def test_evaluate_refuses_bad_outputs_before_any_work(bench, tmp_path):
+    from wildbench import WildBenchError
+
+    sub = bench["subs"]["frozen"]
+    for out, words in [(sub / "r.json", "inside the submission"), (bench["split_dir"] / "split.json", "inside the split"),
+                       (tmp_path, "is a directory")]:
+        with pytest.raises(WildBenchError, match=words):
+            evaluate(sub, bench["split_dir"], out)
+    with pytest.raises(WildBenchError, match="executor"):
+        evaluate(sub, bench["split_dir"], tmp_path / "r.json", executor="nosuch")
+    assert not (tmp_path / "r.json.cache").exists() and not (sub / "r.json.cache").exists()
+    (tmp_path / "stale").mkdir()
+    (tmp_path / "stale" / "old.txt").write_text("x")
+    with pytest.raises(WildBenchError, match="other files"):
+        __import__("wildbench").make_baseline("frozen", bench["split"], tmp_path / "stale")
+
+
+def test_damaged_cache_entries_are_recomputed_on_resume(bench, tmp_path):
+    out = tmp_path / "r.json"
+    clean = evaluate(bench["subs"]["frozen"], bench["split_dir"], out)
+    cache = tmp_path / "r.json.cache"
+    entries = sorted(cache.iterdir())
+    edited = json.loads(entries[0].read_text())
+    edited["scores"]["state_alignment"]["score"] = 0.99  # an edit keeps the key but breaks the digest
+    entries[0].write_text(json.dumps(edited))
+    entries[1].write_text("[1, 2]")
+    entries[2].write_bytes(b"\xff\xfe")
+    entries[3].unlink()
+    entries[3].mkdir()
+    resumed = evaluate(bench["subs"]["frozen"], bench["split_dir"], out, resume=True)
+    assert resumed["cases"] == clean["cases"]
+
+
+def test_leaderboard_refuses_edited_duplicated_or_out_of_range_results(bench, tmp_path):
+    path = tmp_path / "a.json"
+    evaluate(bench["subs"]["frozen"], bench["split_dir"], path)
+    doc = json.loads(path.read_text())
+    edited = json.loads(json.dumps(doc))
+    edited["metrics"]["state_alignment"]["mean"] = 5.0
+    (tmp_path / "edited.json").write_text(json.dumps(edited))
+    nan = path.read_text().replace(f'"mean": {doc["metrics"]["state_alignment"]["mean"]!r}', '"mean": NaN', 1)
+    assert "NaN" in nan
+    (tmp_path / "nan.json").write_text(nan)
+    shutil.copy(path, tmp_path / "copy.json")
+    for args, words in [([path, tmp_path / "edited.json"], "do not follow"), ([path, tmp_path / "nan.json"], "NaN"),
+                        ([path, path], "given twice"), ([path, tmp_path / "copy.json"], "same results")]:
+        result = runner.invoke(app, ["leaderboard", *map(str, args)])
+        assert result.exit_code == 2 and words in result.output, (words, result.output)
+        assert "Traceback" not in result.output
+
+
 def test_evaluate_results_workers_and_resume(bench, tmp_path):
     out1, out2 = tmp_path / "r1.json", tmp_path / "r2.json"
     one = evaluate(bench["subs"]["frozen"], bench["split_dir"], out1, workers=1)

@@ -105,8 +105,15 @@ def make_baseline(
         raise WildBenchError(f"no baseline {name!r}; choose one of {', '.join(BASELINES)}")
     store = split.open_store()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise WildBenchError(f"{out}: not a directory; --out names the submission directory to write")
     cases = list(split.cases)
+    ours = {f"{case.case_id}.mp4" for case in cases} | {"submission.json"}
+    stale = sorted(entry.name for entry in out.iterdir() if entry.name not in ours) if out.exists() else []
+    if stale:
+        raise WildBenchError(f"{out / stale[0]}: the submission directory holds other files ({len(stale)}); "
+                             "write the baseline into a new or empty directory")
+    out.mkdir(parents=True, exist_ok=True)
     donors = _derangement(len(cases), seed) if name == "shuffled" else None
     width, height = split.resolution
     for number, case in enumerate(cases):

@@ -53,12 +53,14 @@ being the given first frame, any size with the same aspect ratio (videos are res
 {width}x{height} for evaluation). Add `SUB/submission.json`:
 
 ```json
-{{"model": "my-model", "version": "1.0", "conditioning": ["first_frame", "actions"]}}
+{{"model": "my-model", "version": "1.0", "conditioning": ["first_frame", "actions"],
+ "split_checksum": "{checksum}"}}
 ```
 
 `conditioning` lists what the model used, from: first_frame, actions, captions, camera,
-skeleton, state. Then run `wildbench check SUB --split SPLIT` and `wildbench evaluate`.
-Split checksum: `{checksum}`.
+skeleton, state. `split_checksum` ties the videos to this split (case ids repeat across
+splits; `check` refuses a submission made for another one and warns when it is absent).
+Then run `wildbench check SUB --split SPLIT` and `wildbench evaluate`.
 """
 
 

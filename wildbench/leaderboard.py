@@ -28,6 +28,8 @@ __all__ = ["SCORERS", "Row", "build_rows", "to_markdown", "to_html", "scoring_de
 SCORERS: dict[str, Callable[[float], float]] = {
     "state_alignment": lambda value: 100.0 * value,
 }
+#: The raw values each scorer accepts; a results file outside them is refused.
+SCORE_RANGES: dict[str, tuple[float, float]] = {"state_alignment": (0.0, 1.0)}
 _SCORER_TEXT = {"state_alignment": "100 x mean TAP-Vid position accuracy (<delta, delta in 1,2,4,8,16 px at 256 px)"}
 
 
@@ -52,9 +54,15 @@ def scoring_description() -> dict:
 
 def build_rows(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[Row], dict]:
     """Ranked rows (best overall first) and facts about the split they share."""
-    docs = [(str(p), read_results(p)) for p in paths]
-    if not docs:
+    if not paths:
         raise WildBenchError("give at least one RESULTS.json")
+    seen_paths: dict[str, str] = {}
+    for p in paths:
+        resolved = str(os.path.realpath(p))
+        if resolved in seen_paths:
+            raise WildBenchError(f"{p}: given twice (also as {seen_paths[resolved]}); each result is one row")
+        seen_paths[resolved] = str(p)
+    docs = [(str(p), read_results(p)) for p in paths]
     checksums = {doc["split"]["checksum"] for _, doc in docs}
     if len(checksums) > 1:
         names = ", ".join(f"{p} ({d['split']['checksum'][:8]})" for p, d in docs)
@@ -68,6 +76,17 @@ def build_rows(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[Row], dict
             listed = ", ".join(f"{p} ({v})" for v, p in seen.items())
             raise WildBenchError(f"metric {name!r} has different versions across results and cannot be ranked together "
                                  f"(re-evaluate with one version): {listed}")
+    seen_content: dict[str, str] = {}
+    for path, doc in docs:
+        content = json.dumps([doc["submission"], doc["cases"]], sort_keys=True)
+        if content in seen_content:
+            raise WildBenchError(f"{path}: the same results as {seen_content[content]}; each result is one row")
+        seen_content[content] = path
+        for name, metric in doc["metrics"].items():
+            low, high = SCORE_RANGES.get(name, (float("-inf"), float("inf")))
+            values = [metric["mean"]] + list(metric.get("ci95") or [])
+            if any(v is not None and not low <= v <= high for v in values):
+                raise WildBenchError(f"{path}: metric {name}: values outside {low:g}..{high:g} (the file was edited or damaged)")
     families_per_doc = []
     for path, doc in docs:
         families: dict[str, list[float]] = {}

@@ -28,7 +28,7 @@ from wildworld._atomic import atomic_path
 from wildworld.schemas import validate_document
 from wildworld.store.executors import run_tasks
 
-from .errors import SubmissionError
+from .errors import SubmissionError, WildBenchError
 from .split import load_split
 from .submission import check_submission, read_submission_info
 from .version import BENCHMARK_VERSION
@@ -105,9 +105,48 @@ def evaluate_case(task: CaseTask) -> dict:
         seconds[name] = time.perf_counter() - t0
     entry = {"key": task.key, "case_id": task.case_id, "scores": scores,
              "seconds": {"decode": decoded - started, **seconds}}
+    entry["digest"] = _entry_digest(entry)
     with atomic_path(Path(task.cache)) as tmp:
         tmp.write_text(json.dumps(entry, sort_keys=True))
     return entry
+
+
+def _entry_digest(entry: dict) -> str:
+    """A checksum of a cache entry's content, so that a damaged entry is recomputed, not used."""
+    body = {k: v for k, v in entry.items() if k != "digest"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=False, default=float).encode()).hexdigest()
+
+
+def _cached_entry(path: Path, key: str, metrics: Sequence[str]) -> dict | None:
+    """The cached result of one case if it is intact and was made from the same inputs, else None."""
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(entry, dict) or entry.get("key") != key or entry.get("digest") != _entry_digest(entry):
+        return None
+    scores = entry.get("scores")
+    if not isinstance(scores, dict) or any(not isinstance(scores.get(name), dict) for name in metrics):
+        return None
+    if not isinstance(entry.get("seconds"), dict) or any(name not in entry["seconds"] for name in metrics):
+        return None
+    return entry
+
+
+def _check_out(out: Path, submission: Path, split_dir: Path) -> None:
+    """Refuse a results path that is a directory or lies inside the submission or the split."""
+    if out.is_dir():
+        raise WildBenchError(f"{out}: is a directory; --out names the RESULTS.json file to write")
+    for ancestor in out.parents:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise WildBenchError(f"{ancestor}: not a directory, so {out} cannot be written")
+            break
+    target = out.resolve()
+    for inside, what in ((submission, "submission"), (split_dir, "split")):
+        if inside.exists() and target.is_relative_to(inside.resolve()):
+            raise WildBenchError(f"{out}: inside the {what} directory {inside}; write results elsewhere "
+                                 "(evaluation never writes into its inputs)")
 
 
 def _environment(decoder: str) -> dict:
@@ -139,7 +178,10 @@ def evaluate(
 
     started = time.perf_counter()
     submission, out = Path(submission), Path(out)
+    if executor not in ("local", "ray"):
+        raise WildBenchError(f"executor {executor!r}: choose local or ray")
     split = load_split(split_path)
+    _check_out(out, submission, split.path)
     report = check_submission(submission, split)
     if not report.ok:
         first = report.errors[0]
@@ -157,14 +199,11 @@ def evaluate(
         video = submission / f"{case.case_id}.mp4"
         key = hashlib.sha256(json.dumps([_video_digest(video), split.checksum, versions], sort_keys=True).encode()).hexdigest()
         cached = cache / f"{case.case_id}.json"
-        if resume and cached.exists():
-            try:
-                entry = json.loads(cached.read_text())
-                if entry.get("key") == key:
-                    entries[case.case_id] = entry
-                    continue
-            except json.JSONDecodeError:
-                pass
+        if resume and (entry := _cached_entry(cached, key, names)) is not None:
+            entries[case.case_id] = entry
+            continue
+        if cached.is_dir() and not cached.is_symlink():  # the cache is ours: clear what blocks the entry
+            shutil.rmtree(cached)
         tasks.append(CaseTask(case.case_id, str(video), str(split.answer_path(case.case_id)), names,
                               split.resolution, case.horizon, split.fps, str(cached), key))
     if progress is not None:
@@ -183,9 +222,9 @@ def evaluate(
     results = {
         "benchmark": "wildbench",
         "benchmark_version": BENCHMARK_VERSION,
-        "split": {"path": str(split.path), "checksum": split.checksum, "version": split.doc["split_version"],
+        "split": {"path": str(split.path.resolve()), "checksum": split.checksum, "version": split.doc["split_version"],
                   "cases": len(split.cases), "horizon": split.horizon, "resolution": list(split.resolution)},
-        "submission": {**info, "path": str(submission)},
+        "submission": {**info, "path": str(submission.resolve())},
         "metrics": {name: {"version": versions[name], "family": get_metric(name).family,
                            "description": get_metric(name).description, **aggregates[name],
                            "seconds_per_case": seconds[name]} for name in names},
@@ -204,5 +243,25 @@ def read_results(path: str | os.PathLike[str]) -> dict:
     """Read and check a RESULTS.json (schema and benchmark version)."""
     from wildworld.schemas import read_document
 
-    return read_document(path, "wildbench_results", error=SubmissionError, version_key="benchmark_version",
-                         missing="no such results file (write one with `wildbench evaluate`)")
+    doc = read_document(path, "wildbench_results", error=SubmissionError, version_key="benchmark_version",
+                        missing="no such results file (write one with `wildbench evaluate`)")
+    _check_results_consistent(path, doc)
+    return doc
+
+
+def _check_results_consistent(path, doc: dict) -> None:
+    """A results file whose aggregates do not follow from its per-case scores was edited or damaged."""
+    if len(doc["cases"]) != doc["split"]["cases"]:
+        raise SubmissionError(f"{path}: holds {len(doc['cases'])} cases but its split has {doc['split']['cases']}")
+    for name, metric in doc["metrics"].items():
+        scores = []
+        for case_id, case in doc["cases"].items():
+            if name not in case:
+                raise SubmissionError(f"{path}: case {case_id} has no {name} result")
+            if case[name]["score"] is not None:
+                scores.append(float(case[name]["score"]))
+        mean = sum(scores) / len(scores) if scores else None
+        if metric["cases"] != len(scores) or (mean is None) != (metric["mean"] is None) or (
+                mean is not None and abs(mean - metric["mean"]) > 1e-9 * max(1.0, abs(mean))):
+            raise SubmissionError(f"{path}: metric {name}: its mean and case count do not follow from the per-case "
+                                  "scores (the file was edited or damaged; evaluate again)")

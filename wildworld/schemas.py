@@ -266,6 +266,10 @@ def validate_document(document: Any, schema_name: str, *, path: object = None) -
         raise FormatError(f"does not follow {schema_name} schema: {first.message}{more}", path=path, key=key)
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read_document(
     path: str | Path,
     schema_name: str,
@@ -281,10 +285,16 @@ def read_document(
     """
     path = Path(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
     except FileNotFoundError:
         raise error(f"{path}: {missing}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
+        raise error(f"{path}: is a directory, expected a JSON file") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except RecursionError:
+        raise error(f"{path}: not valid JSON (nested too deeply)") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
         raise error(f"{path}: not valid JSON ({exc})") from None
     try:
         validate_document(doc, schema_name, path=path)
