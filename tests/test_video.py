@@ -79,3 +79,70 @@ def test_writer_leaves_nothing_on_error(tmp_path):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(FormatError):
         VideoWriter(tmp_path / "odd.mp4", fps=30, width=31, height=32)
+
+
+def _two_colours(n=12, h=181, w=321):
+    frames = np.empty((n, h, w, 3), np.uint8)
+    frames[:, :, : w // 2] = (200, 60, 30)
+    frames[:, :, w // 2 :] = (20, 120, 220)
+    for i in range(n):
+        frames[i, : 10 + 10 * i, :8] = 255  # a white bar growing with the frame index
+    return frames
+
+
+@pytest.mark.parametrize("codec,suffix", [("mpeg4", ".mp4"), ("ffv1", ".mkv")])
+def test_odd_size_yuv420p(tmp_path, codec, suffix):
+    """321x181 yuv420p (mpeg4 and ffv1 allow odd sizes, H.264 does not) decodes with both
+    back ends; PyAV's even-size OpenCV conversion is kept for odd sizes (padded planes)."""
+    import av
+
+    source, path = _two_colours(), tmp_path / f"odd{suffix}"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=30)
+        stream.width, stream.height, stream.pix_fmt = 321, 181, "yuv420p"
+        if codec == "mpeg4":
+            stream.codec_context.qmax = 2
+        for image in source:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode())
+    backends = ["pyav"]
+    try:
+        with open_video(path, backend="decord"):
+            backends.append("decord")
+    except FormatError:
+        pass  # decord not installed or cannot open this codec
+    decoded = {}
+    for backend in backends:
+        with open_video(path, backend=backend) as reader:
+            assert (reader.num_frames, reader.width, reader.height) == (12, 321, 181)
+            decoded[backend] = reader.get([11, 0, 5])
+        assert decoded[backend].shape == (3, 181, 321, 3)
+        error = np.abs(decoded[backend].astype(int) - source[[11, 0, 5]])
+        assert error.mean() < 3.0, backend
+        assert error[:, 40:170, 20:150].max() <= 4 and error[:, 40:170, 170:300].max() <= 4, backend  # flat areas
+    sequential = np.stack(list(iter_frames(path)))
+    assert sequential.shape == (12, 181, 321, 3)
+    np.testing.assert_array_equal(decoded["pyav"], sequential[[11, 0, 5]])
+    if "decord" in decoded:  # decord converts with FFmpeg: chroma is interpolated differently at edges
+        assert np.abs(decoded["decord"].astype(int) - decoded["pyav"]).mean() < 1.0
+    gray = read_frames(path, [0], color="gray")
+    assert gray.shape == (1, 181, 321)
+
+
+def test_odd_size_conversion_matches_the_even_one():
+    """The odd-size path pads the planes: the same colours as the even-size fast path."""
+    import av
+
+    from wildworld.video.decode import _padded_i420, frame_to_rgb
+
+    image = np.random.default_rng(0).integers(0, 256, (180, 320, 3), np.uint8)
+    even = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
+    np.testing.assert_array_equal(_padded_i420(even), even.to_ndarray())
+    odd = av.VideoFrame(319, 179, "yuv420p")  # the even frame's planes, cropped
+    for source, target in zip(even.planes, odd.planes):
+        rows = np.zeros((target.height, target.line_size), np.uint8)
+        rows[:, : target.width] = np.frombuffer(source, np.uint8).reshape(-1, source.line_size)[: target.height, : target.width]
+        target.update(rows.tobytes())
+    out = np.zeros((179, 319, 3), np.uint8)
+    assert frame_to_rgb(odd, out) is out
+    np.testing.assert_array_equal(out, frame_to_rgb(even)[:179, :319])

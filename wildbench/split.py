@@ -192,7 +192,10 @@ class _Candidate:
     stratum: tuple
 
 
-def _candidates(store: Store, rules: SplitRules, idle: list[tuple[int, int]], groups: dict[int, str]) -> list[_Candidate]:
+def _candidates(store: Store, rules: SplitRules, idle: list[tuple[int, int]], groups: dict[int, str],
+                rejected: Counter | None = None) -> list[_Candidate]:
+    """Windows passing rules 1-3; ``rejected`` (when given) counts the others by rule."""
+    rejected = Counter() if rejected is None else rejected
     layout = store.layout
     bank, motion = layout.field("action.motion_bank_id").start, layout.field("action.motion_id").start
     tracked_col = layout.field("action.tracked_index").start
@@ -201,6 +204,7 @@ def _candidates(store: Store, rules: SplitRules, idle: list[tuple[int, int]], gr
     out = []
     for entry in store.samples:
         if entry.frames < rules.horizon:
+            rejected["samples shorter than the horizon"] += 1
             continue
         rows = store.rows(entry.id)
         keys = np.nan_to_num(rows[:, [bank, motion]], nan=-1).astype(np.int64)
@@ -211,7 +215,14 @@ def _candidates(store: Store, rules: SplitRules, idle: list[tuple[int, int]], gr
         bad_camera = np.concatenate([[0], np.cumsum(~valid)])
         for start in range(0, entry.frames - rules.horizon + 1, rules.stride):
             stop = start + rules.horizon
-            if bad_camera[stop] - bad_camera[start] or tracked[start] < 0 or not non_idle[start:stop].any():
+            if bad_camera[stop] - bad_camera[start]:
+                rejected["camera invalid"] += 1
+                continue
+            if tracked[start] < 0:
+                rejected["no tracked player"] += 1
+                continue
+            if not non_idle[start:stop].any():
+                rejected["idle only"] += 1
                 continue
             window = keys[start:stop][non_idle[start:stop]]
             dominant = Counter(map(tuple, window.tolist())).most_common(1)[0][0]
@@ -230,8 +241,11 @@ def _candidates(store: Store, rules: SplitRules, idle: list[tuple[int, int]], gr
     return out
 
 
-def _window_answer(store: Store, case: _Candidate, horizon: int, rule: Visibility, min_joints: float, min_pairs: int) -> CaseAnswer | None:
-    """The case's answer arrays, or None when the first-frame visibility rule fails."""
+def _window_answer(store: Store, case: _Candidate, horizon: int, rule: Visibility, min_joints: float, min_pairs: int,
+                   rejected: Counter | None = None) -> CaseAnswer | None:
+    """The case's answer arrays, or None when the visibility or reliability rule fails (counted
+    in ``rejected`` when given)."""
+    rejected = Counter() if rejected is None else rejected
     entry = store.sample(case.sample_id)
     row0 = entry.offset + case.start
     rows = store.frames_array[row0 : row0 + horizon]
@@ -249,6 +263,7 @@ def _window_answer(store: Store, case: _Candidate, horizon: int, rule: Visibilit
     player_joints = int(entry.skeleton.get(case.slot, {}).get("joints", layout.max_joints))
     _, _, first = joint_visibility(skeleton[0, player_index, :player_joints].astype(np.float64), camera[0], None if depth is None else depth[0], size, rule)
     if first.sum() < max(3, math.ceil(min_joints * player_joints)):
+        rejected["too few visible joints"] += 1
         return None
     point_slot, point_joint = [], []
     for slot in slots:
@@ -268,6 +283,7 @@ def _window_answer(store: Store, case: _Candidate, horizon: int, rule: Visibilit
     reliable = reliable_pairs(true_video, uv[0].astype(np.float32), uv, get_tracker(RELIABILITY_TRACKER)) & visible
     reliable[0] = False
     if reliable.sum() < min_pairs:
+        rejected[f"fewer than {min_pairs} reliable pairs"] += 1
         return None
     return CaseAnswer(
         camera=camera.astype(np.float32),
@@ -318,7 +334,8 @@ def make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], 
     scripts = _synthetic_sources(store)
     synthetic = bool(scripts) and len(scripts) == len(store.samples)
     idle = _idle_keys(store, rules, synthetic)
-    candidates = _candidates(store, rules, idle, _group_names(synthetic))
+    rejected: Counter = Counter()
+    candidates = _candidates(store, rules, idle, _group_names(synthetic), rejected)
     if rules.depth_scale is not None:
         scale, scale_source = rules.depth_scale, "given"
     elif synthetic:
@@ -347,7 +364,7 @@ def make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], 
                 span = (candidate.start, candidate.start + rules.horizon)
                 if any(span[0] < b and a < span[1] for a, b in taken[candidate.sample_id]):
                     continue
-                answer = _window_answer(store, candidate, rules.horizon, rule, rules.min_visible_joints, rules.min_reliable_pairs)
+                answer = _window_answer(store, candidate, rules.horizon, rule, rules.min_visible_joints, rules.min_reliable_pairs, rejected)
                 if answer is None:
                     continue
                 taken[candidate.sample_id].append(span)
@@ -356,7 +373,8 @@ def make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], 
                     progress(len(chosen), rules.cases)
                 break
     if not chosen:
-        raise SplitError(f"{store_path}: no window satisfies the split rules (horizon {rules.horizon}); try a shorter horizon")
+        reasons = ", ".join(f"{reason}: {count}" for reason, count in rejected.most_common()) or "the store has no samples"
+        raise SplitError(f"{store_path}: no window satisfies the split rules (horizon {rules.horizon}); rejected by rule: {reasons}")
     chosen.sort(key=lambda item: (item[0].sample_id, item[0].start))
     out = Path(out)
     cases, answers = [], {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from typing import Any, Callable, TypeVar
 
@@ -34,6 +35,14 @@ def warn(message: str) -> None:
     err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
+def _os_error_message(exc: OSError) -> str:
+    """``path: strerror`` on one line (for a rename or link, the path written to)."""
+    name = exc.filename2 if exc.filename2 is not None else exc.filename  # a rename's or link's target
+    name = os.fsdecode(name) if isinstance(name, bytes) else name
+    reason = exc.strerror or str(exc)
+    return reason if name is None else f"{name}: {reason}"
+
+
 def friendly(function: F) -> F:
     """Turn library errors (bad input) into one line on stderr and exit code 2, never a traceback."""
 
@@ -43,8 +52,10 @@ def friendly(function: F) -> F:
             return function(*args, **kwargs)
         except WildWorldError as exc:
             raise fail(str(exc)) from None
-        except FileNotFoundError as exc:
-            raise fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+        except OSError as exc:  # a user's path: missing, a directory, not a directory, no permission...
+            if exc.filename is None and not isinstance(exc, FileNotFoundError):
+                raise  # not about a path (e.g. a network error): keep the traceback
+            raise fail(_os_error_message(exc)) from None
         except KeyboardInterrupt:
             raise fail("interrupted; run the same command again to resume", 130) from None
 
@@ -56,9 +67,18 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
+class _Progress(Progress):
+    def stop(self) -> None:
+        if self.tasks:
+            return super().stop()
+        # nothing was shown (e.g. an error came first): leave no blank line before the error
+        self.live.transient = True
+        self.live.stop()
+
+
 def progress_bar(*, transient: bool = False) -> Progress:
     """A rich progress bar with count, rate-friendly columns and ETA (stderr)."""
-    return Progress(
+    return _Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),

@@ -42,7 +42,10 @@ def frame_to_rgb(frame, out: np.ndarray | None = None) -> np.ndarray:
     import cv2
 
     if frame.format.name == "yuv420p" and getattr(frame, "colorspace", 2) in _BT601 and getattr(frame, "color_range", 1) != 2:
-        rgb = cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2RGB_I420, dst=out)
+        if frame.width % 2 or frame.height % 2:  # to_ndarray() needs even sizes: pad, convert, crop
+            rgb = cv2.cvtColor(_padded_i420(frame), cv2.COLOR_YUV2RGB_I420)[: frame.height, : frame.width]
+        else:
+            rgb = cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2RGB_I420, dst=out)
         if out is not None and rgb is not out:
             out[...] = rgb
             return out
@@ -52,6 +55,18 @@ def frame_to_rgb(frame, out: np.ndarray | None = None) -> np.ndarray:
         return rgb
     out[...] = rgb
     return out
+
+
+def _padded_i420(frame) -> np.ndarray:
+    """An odd-size yuv420p frame as an even-size I420 buffer (edge pixels repeated); its chroma
+    planes already cover the rounded-up size, so cropping the converted frame gives the same
+    colours as the even-size path."""
+    height, width = frame.height + frame.height % 2, frame.width + frame.width % 2
+    planes = []
+    for plane, (h, w) in zip(frame.planes, ((frame.height, frame.width), (height // 2, width // 2), (height // 2, width // 2))):
+        planes.append(np.frombuffer(plane, dtype=np.uint8).reshape(-1, plane.line_size)[:h, :w])
+    luma = np.pad(planes[0], ((0, height - frame.height), (0, width - frame.width)), mode="edge")
+    return np.concatenate([luma.reshape(-1), planes[1].reshape(-1), planes[2].reshape(-1)]).reshape(height * 3 // 2, width)
 
 
 def frame_to_gray(frame, out: np.ndarray | None = None) -> np.ndarray:
