@@ -211,3 +211,19 @@ def test_cli_prints_brackets_literally(part_copy, tmp_path):
     Console(file=out, width=1000).print(validation_table(validate_path(part)))
     text = out.getvalue()
     assert f"part {part}:" in text and "[a, b] pairs" in text
+
+
+def test_unknown_category_warns_and_fractional_id_is_an_error(sample_copy):
+    import csv
+    import io
+
+    header = next(csv.reader(io.StringIO((sample_copy / "state.csv").read_text())))
+    cond = next(name for name in header if name.endswith(".cond"))
+    type_id = next(name for name in header if name.startswith("npc.list.") and name.endswith(".weapon_id"))
+    _replace_cell(sample_copy / "state.csv", 12, cond, "bogus")
+    _replace_cell(sample_copy / "state.csv", 5, type_id, "10.5")
+    report = validate_sample(sample_copy)
+    [warning] = [f for f in report.warnings if f.code == "unknown-category"]
+    assert warning.row == 12 and warning.column == cond and "'bogus'" in warning.message
+    [error] = report.errors
+    assert error.code == "non-integral-id" and error.row == 5 and error.column == type_id

@@ -167,6 +167,7 @@ def _check_state(table, path: Path, out: _Collector) -> None:
                 f"{bad.size} rows are not unit quaternions (first has norm {norm[bad[0]]:.4f}, tolerance {QUAT_TOLERANCE})",
                 row=int(bad[0]), column=name,
             )
+    _check_categories_and_ids(table, path, out)
     if {"camera.K", "camera.pos", "camera.rot"} <= set(columns):
         K = column_array(table, "camera.K")
         pos = column_array(table, "camera.pos")
@@ -179,6 +180,35 @@ def _check_state(table, path: Path, out: _Collector) -> None:
         bad_k = np.flatnonzero(valid & ((K[:, 0] <= 0) | (K[:, 1] <= 0)))
         if bad_k.size:
             out.add("error", "bad-intrinsics", path, f"{bad_k.size} rows have non-positive focal lengths", row=int(bad_k[0]), column="camera.K")
+
+
+def _check_categories_and_ids(table, path: Path, out: _Collector) -> None:
+    """Category columns hold their documented values; id columns hold whole numbers."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .release.state_csv import state_column_spec
+
+    for name in table.column_names:
+        spec = state_column_spec(name)
+        if spec is None:
+            continue
+        column = table.column(name)
+        if spec.categories and pa.types.is_string(column.type):
+            unknown = pc.and_(pc.is_valid(column), pc.invert(pc.is_in(column, value_set=pa.array(list(spec.categories)))))
+            count = pc.sum(unknown.cast(pa.int64())).as_py() or 0
+            if count:
+                row = int(np.flatnonzero(unknown.to_numpy(zero_copy_only=False))[0])
+                out.add("warning", "unknown-category", path,
+                        f"{count} rows hold a value outside {', '.join(spec.categories)} (first: {column[row].as_py()!r})",
+                        row=row, column=name)
+        elif spec.is_id and pa.types.is_floating(column.type):
+            values = column.to_numpy(zero_copy_only=False)
+            fractional = np.flatnonzero(np.isfinite(values) & (values != np.round(values)))
+            if fractional.size:
+                out.add("error", "non-integral-id", path,
+                        f"{fractional.size} rows hold an id that is not a whole number (first: {values[fractional[0]]!r})",
+                        row=int(fractional[0]), column=name)
 
 
 # ----------------------------------------------------------------------------- skeleton
