@@ -160,6 +160,10 @@ def test_submission_json_claims_are_checked_against_the_split(bench, tmp_path):
         return {f.code for f in report.errors}, {f.code for f in report.warnings}, report.ok
 
     assert codes() == (set(), set(), True)
+    (sub / ".DS_Store").write_bytes(b"\0")
+    assert codes() == (set(), {"ignored-hidden"}, True)
+    (sub / ".DS_Store").unlink()
+    assert codes(description="x" * 20000)[0] == {"bad-submission-json"}
     assert codes(model="my-model", reference="ceiling")[0] == {"bad-submission-json"}  # only baselines are references
     assert codes(split_checksum="0" * 64)[0] == {"wrong-split"}
     assert codes(split_checksum=None) == (set(), {"no-split-checksum"}, True)

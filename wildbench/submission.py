@@ -57,6 +57,9 @@ def check_submission(directory: str | os.PathLike[str], split: Split, *, decode:
     for entry in sorted(directory.iterdir()):
         if entry.name == SUBMISSION_FILE:
             continue
+        if entry.name.startswith("."):  # .DS_Store and the like: not part of the submission
+            findings.append(Finding("warning", "ignored-hidden", str(entry), "hidden entry, ignored"))
+            continue
         match = _CASE_FILE.fullmatch(entry.name)
         if match is None:
             add("bad-name", entry, "not a plain <case_id>.mp4 file name")
