@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the bundled sample_data/: validate, inspect and render the release-format
-# samples, convert them into a store, and run WildBench on it (split, inputs, reference
+# samples, convert them into a store, load windows from it through the PyTorch loaders, and
+# run WildBench on it (split, inputs, reference
 # submissions, evaluation, leaderboard). Installs into .venv on first use. Outputs go to
 # ${1:-out/demo}.
 set -euo pipefail
@@ -20,7 +21,10 @@ echo "== 4. convert into a training store (Zarr + short-GOP video + WebDataset +
 wildworld convert "$PART" "$OUT/store" --resolution 320x180
 wildworld validate "$OUT/store"
 wildworld info "$OUT/store"
-echo "== 5. WildBench: split, inputs, reference submissions, evaluation, leaderboard"
+echo "== 5. load (action, state, observation) windows through the PyTorch loaders"
+wildworld load "$OUT/store" --window 16 --batch 8 --batches 6
+wildworld load "$OUT/store" --stream --window 16 --batch 8 --batches 3
+echo "== 6. WildBench: split, inputs, reference submissions, evaluation, leaderboard"
 rm -rf "$OUT/bench"
 wildbench split "$OUT/store" --cases 6 --horizon 81 --seed 0 --out "$OUT/bench/split"
 wildbench inputs "$OUT/bench/split" --out "$OUT/bench/inputs"

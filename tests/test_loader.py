@@ -502,3 +502,25 @@ def test_two_ranks_two_workers_cover_every_clip_once_per_epoch(store, tmp_path):
         orders.append(rank0 + rank1)
     assert orders[0] != orders[1]  # a new epoch reshuffles
     assert result["fixed"] == [[4, 4], [4, 4]]  # 16 items / 2 ranks / batches of 2: equal lengths, no DDP hang
+
+
+def test_load_command_lists_every_tensor_of_a_batch(store):
+    from typer.testing import CliRunner
+
+    from wildworld_cli.wildworld_app import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["load", str(store), "--workers", "0", "--batches", "3", "--batch", "4", "--window", "8", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    fields = {name: (shape, dtype) for name, shape, dtype in doc["fields"]}
+    from wildworld.store.reader import open_store
+
+    height, width = open_store(store).resolution[::-1]
+    assert fields["rgb"] == ([4, 8, 3, height, width], "uint8") and fields["depth"][0] == [4, 8, 1, height, width]
+    assert fields["action.index"] == ([4, 8], "int64") and "state.values" in fields and "skeleton.joints" in fields
+    assert doc["batches"] == 3 and doc["frames"] == 3 * 4 * 8 and doc["frames_per_s"] > 0
+    streamed = runner.invoke(app, ["load", str(store), "--stream", "--workers", "0", "--batches", "2", "--streams", "rgb,action"])
+    assert streamed.exit_code == 0 and "WildWorldStream" in streamed.output and "state.values" not in streamed.output
+    bad = runner.invoke(app, ["load", str(store), "--streams", "nosuch", "--workers", "0"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output

@@ -239,6 +239,42 @@ def stats(
         console.print(stats_table(stored))
 
 
+@app.command()
+@friendly
+def load(
+    store: Path = typer.Argument(..., help="A converted store (wildworld convert)."),
+    window: int = typer.Option(16, "--window", min=1, help="Frames per window."),
+    batch: int = typer.Option(8, "--batch", min=1, help="Windows per batch."),
+    workers: int = typer.Option(2, "--workers", min=0, help="DataLoader worker processes."),
+    batches: int = typer.Option(10, "--batches", min=1, help="Batches to load."),
+    streams: Optional[str] = typer.Option(None, "--streams", help="Comma list (default: all the store has)."),
+    stream: bool = typer.Option(False, "--stream", help="WildWorldStream over the clip shards instead of WildWorldDataset."),
+    seed: int = typer.Option(0, "--seed", help="Shuffle seed."),
+    json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Load a few shuffled batches through the PyTorch loaders: every tensor and a rough frames/s."""
+    import dataclasses
+
+    from wildworld.data.peek import peek
+
+    chosen = tuple(s.strip() for s in streams.split(",") if s.strip()) if streams else None
+    result = peek(store, window=window, batch_size=batch, workers=workers, batches=batches, streams=chosen,
+                  stream=stream, seed=seed)
+    if json_output:
+        print_json(dataclasses.asdict(result))
+        return
+    table = Table(title=escape(f"{result.loader} over {store}: first batch"))
+    for column in ("tensor", "shape", "dtype"):
+        table.add_column(column)
+    for name, shape, dtype in result.fields:
+        table.add_row(escape(name), "[" + ", ".join(map(str, shape)) + "]", dtype)
+    console.print(table)
+    rate = "-" if result.frames_per_s is None else f"{result.frames_per_s:,.0f} frames/s after the first batch"
+    unit = "clips" if stream else "windows"
+    console.print(f"loaded {result.batches} batches ({result.frames} frames) of {result.items:,} {unit} "
+                  f"with {workers} workers: {rate} (benchmarks/loader_throughput.py measures properly)")
+
+
 # Commands kept in their own modules register themselves here.
 from . import download_commands  # noqa: E402
 

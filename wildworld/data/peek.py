@@ -1,0 +1,88 @@
+"""Load a few batches from a store through a DataLoader: what ``wildworld load`` prints.
+
+A quick end-to-end check that a store feeds the PyTorch loaders (every tensor of a batch with
+its shape and dtype) and a rough throughput on this machine (frames/s after the first batch,
+so worker start-up is left out). ``benchmarks/loader_throughput.py`` measures properly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+from torch.utils.data import DataLoader
+
+from .collate import collate
+from .dataset import WildWorldDataset
+from .stream import WildWorldStream
+
+__all__ = ["PeekResult", "peek", "tensor_fields"]
+
+
+@dataclass(frozen=True)
+class PeekResult:
+    source: str
+    loader: str  # "WildWorldDataset" | "WildWorldStream"
+    items: int  # windows (dataset) or clips (stream) in the store
+    fields: tuple[tuple[str, tuple[int, ...], str], ...]  # (name, shape, dtype) of the first batch
+    batches: int
+    frames: int
+    frames_per_s: float | None  # after the first batch; None with a single batch
+
+
+def tensor_fields(record: Any, prefix: str = "") -> list[tuple[str, tuple[int, ...], str]]:
+    """``(dotted name, shape, dtype)`` of every tensor in a (batched) record, in field order."""
+    if isinstance(record, torch.Tensor):
+        return [(prefix, tuple(record.shape), str(record.dtype).replace("torch.", ""))]
+    out: list[tuple[str, tuple[int, ...], str]] = []
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        for f in dataclasses.fields(record):
+            out += tensor_fields(getattr(record, f.name), f"{prefix}.{f.name}" if prefix else f.name)
+    return out
+
+
+def peek(
+    store: str | os.PathLike[str],
+    *,
+    window: int = 16,
+    batch_size: int = 8,
+    workers: int = 2,
+    batches: int = 10,
+    streams: Sequence[str] | None = None,
+    stream: bool = False,
+    seed: int = 0,
+) -> PeekResult:
+    """Iterate up to ``batches`` shuffled batches of ``window``-frame windows from ``store``."""
+    if stream:
+        dataset: Any = WildWorldStream(store, window=window, streams=streams, seed=seed)
+        from ..store.reader import open_store
+
+        items = sum(int(entry.get("clips", 0)) for entry in open_store(store).manifest["samples"])  # clips
+        loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate)
+    else:
+        dataset = WildWorldDataset(store, window=window, streams=streams) if streams else WildWorldDataset(store, window=window)
+        items = len(dataset)
+        generator = torch.Generator().manual_seed(seed)
+        loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=generator,
+                            num_workers=workers, collate_fn=collate)
+    fields: tuple = ()
+    count = total = timed = 0
+    started = None
+    for batch in loader:
+        frames = int(batch.frames.numel())
+        if count == 0:
+            fields = tuple(tensor_fields(batch))
+            started = time.perf_counter()
+        else:
+            timed += frames
+        total += frames
+        count += 1
+        if count == batches:
+            break
+    elapsed = time.perf_counter() - started if started is not None else 0.0
+    rate = timed / elapsed if count > 1 and elapsed > 0 else None
+    return PeekResult(str(store), type(dataset).__name__, items, fields, count, total, rate)
