@@ -123,4 +123,4 @@ def test_split_says_which_rules_rejected_the_windows(tiny_bench, tmp_path):
     assert "reliable pairs: " in line and "shorter horizon" not in line
 
     result = runner.invoke(bench_app, ["split", str(tiny_bench / "store"), "--horizon", "100000", "--out", str(tmp_path / "s")])
-    assert _one_line_error(result).endswith("rejected by rule: samples shorter than the horizon: 1")
+    assert _one_line_error(result).endswith("rejected by rule: samples (not windows) shorter than the horizon: 1")

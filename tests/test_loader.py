@@ -524,3 +524,24 @@ def test_load_command_lists_every_tensor_of_a_batch(store):
     assert streamed.exit_code == 0 and "WildWorldStream" in streamed.output and "state.values" not in streamed.output
     bad = runner.invoke(app, ["load", str(store), "--streams", "nosuch", "--workers", "0"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+    long = runner.invoke(app, ["load", str(store), "--window", "100000", "--workers", "0"])
+    assert long.exit_code == 2 and "no window of 100000 frames" in long.output
+
+
+def test_load_command_reports_a_worker_error_in_one_line(store, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from wildworld_cli.wildworld_app import app
+
+    broken = tmp_path / "store"
+    shutil.copytree(store, broken)
+    for video in broken.glob("videos/*/rgb.mp4"):
+        data = bytearray(video.read_bytes())
+        middle = len(data) // 3
+        data[middle : middle + 20000] = bytes(20000)
+        video.write_bytes(bytes(data))
+    result = CliRunner().invoke(app, ["load", str(broken), "--workers", "2", "--batches", "200", "--streams", "rgb"])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "rgb.mp4" in result.output and len(result.output.strip().splitlines()) == 1

@@ -144,3 +144,12 @@ def test_edges_path_that_is_a_directory(tmp_path):
     with pytest.raises(FormatError, match="is a directory") as info:
         read_skeleton_edges(tmp_path / "skeleton_edges.json")
     assert info.value.path == str(tmp_path / "skeleton_edges.json")
+
+
+def test_deeply_nested_edges_file_is_a_format_error(tmp_path):
+    from wildworld import FormatError, read_skeleton_edges
+
+    path = tmp_path / "skeleton_edges.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(FormatError, match="nested too deeply"):
+        read_skeleton_edges(path)

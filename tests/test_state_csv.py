@@ -256,3 +256,24 @@ def test_bad_utf8_late_in_the_file_names_row_and_column(tmp_path):
 def test_a_huge_cell_in_the_first_rows_is_a_format_error(tmp_path):
     with pytest.raises(FormatError):
         read_state_csv(_example(tmp_path, edits={("monster.list.0.cond", 2): "x" * 200_000}))
+
+
+def test_blank_or_empty_rows_before_the_data_do_not_hide_it(tmp_path):
+    path = _example(tmp_path)
+    lines = path.read_text().splitlines(keepends=True)
+    width = len(lines[0].split(","))
+    plain = read_state_csv(path)
+    blank = tmp_path / "blank.csv"
+    blank.write_text(lines[0] + "\n" * 70 + "".join(lines[1:]))
+    assert read_state_csv(blank).num_rows == plain.num_rows  # Arrow skips blank lines
+    empty = tmp_path / "empty_rows.csv"
+    empty.write_text(lines[0] + ("," * (width - 1) + "\n") * 70 + "".join(lines[1:]))
+    table = read_state_csv(empty)  # a line of empty fields is a frame with every value missing
+    assert table.num_rows == plain.num_rows + 70 and math.isnan(table.column("camera.pos")[0].as_py()[0])
+
+
+def test_an_unknown_column_that_only_looks_like_tuples_stays_text(tmp_path):
+    columns = example_state_columns(100, players=1, monsters=0, seed=2)
+    columns["mod.note"] = ["nan"] * 80 + ["(1)"] * 10 + ["(ok)"] * 10
+    table = read_state_csv(_write(tmp_path / "state.csv", columns))
+    assert pa.types.is_string(table.schema.field("mod.note").type) and table.column("mod.note")[99].as_py() == "(ok)"

@@ -60,6 +60,22 @@ def test_split_is_deterministic_and_tamper_evident(bench, tmp_path):
         load_split(tmp_path / "other")
 
 
+def test_a_split_checksummed_the_earlier_way_still_loads(bench, tmp_path):
+    import hashlib
+
+    split_dir = tmp_path / "split"
+    shutil.copytree(bench["split_dir"], split_dir)
+    doc = json.loads((split_dir / "split.json").read_text())
+    body = {k: v for k, v in doc.items() if k != "checksum"}  # the store location was covered then
+    doc["checksum"] = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    (split_dir / "split.json").write_text(json.dumps(doc))
+    assert load_split(split_dir).checksum == doc["checksum"]
+    doc["store"] = "/elsewhere"  # but an edit is still caught
+    (split_dir / "split.json").write_text(json.dumps(doc))
+    with pytest.raises(SplitError, match="altered"):
+        load_split(split_dir)
+
+
 def test_a_moved_store_is_found_with_store_option(bench, tmp_path):
     split_dir = tmp_path / "split"
     shutil.copytree(bench["split_dir"], split_dir)
@@ -184,6 +200,13 @@ def test_evaluate_refuses_bad_outputs_before_any_work(bench, tmp_path):
     (tmp_path / "stale" / "old.txt").write_text("x")
     with pytest.raises(WildBenchError, match="other files"):
         __import__("wildbench").make_baseline("frozen", bench["split"], tmp_path / "stale")
+    again = tmp_path / "again"
+    shutil.copytree(sub, again)
+    case = bench["split"].cases[0].case_id
+    (again / f"{case}.mp4.wwtmp-0123456789ab").write_bytes(b"half")  # left by a killed run
+    (again / ".DS_Store").write_bytes(b"\0")
+    __import__("wildbench").make_baseline("frozen", bench["split"], again)
+    assert not list(again.glob("*.wwtmp-*")) and check_submission(again, bench["split"]).ok
 
 
 def test_damaged_cache_entries_are_recomputed_on_resume(bench, tmp_path):
@@ -198,6 +221,7 @@ def test_damaged_cache_entries_are_recomputed_on_resume(bench, tmp_path):
     entries[2].write_bytes(b"\xff\xfe")
     entries[3].unlink()
     entries[3].mkdir()
+    entries[4].write_text(entries[4].read_text().replace('"tracker_kept": ', '"tracker_kept": NaN, "was": ', 1))
     resumed = evaluate(bench["subs"]["frozen"], bench["split_dir"], out, resume=True)
     assert resumed["cases"] == clean["cases"]
 

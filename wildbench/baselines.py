@@ -17,7 +17,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from wildworld._atomic import atomic_path
+from wildworld._atomic import TEMP_MARK, atomic_path
 from wildworld.video import open_video
 from wildworld.video.encode import VideoWriter
 
@@ -109,7 +109,12 @@ def make_baseline(
         raise WildBenchError(f"{out}: not a directory; --out names the submission directory to write")
     cases = list(split.cases)
     ours = {f"{case.case_id}.mp4" for case in cases} | {"submission.json"}
-    stale = sorted(entry.name for entry in out.iterdir() if entry.name not in ours) if out.exists() else []
+    stale = []
+    for entry in sorted(out.iterdir()) if out.exists() else []:
+        if TEMP_MARK in entry.name and entry.is_file():
+            entry.unlink()  # a temporary of an interrupted run of ours
+        elif entry.name not in ours and not entry.name.startswith("."):  # hidden: ignored, as check does
+            stale.append(entry.name)
     if stale:
         raise WildBenchError(f"{out / stale[0]}: the submission directory holds other files ({len(stale)}); "
                              "write the baseline into a new or empty directory")

@@ -117,13 +117,17 @@ def _entry_digest(entry: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=False, default=float).encode()).hexdigest()
 
 
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} in a cache entry")
+
+
 def _cached_entry(path: Path, key: str, metrics: Sequence[str]) -> dict | None:
     """The cached result of one case if it is intact and was made from the same inputs, else None."""
     try:
-        entry = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    if not isinstance(entry, dict) or entry.get("key") != key or entry.get("digest") != _entry_digest(entry):
+        entry = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+        if not isinstance(entry, dict) or entry.get("key") != key or entry.get("digest") != _entry_digest(entry):
+            return None
+    except (OSError, ValueError, TypeError, UnicodeDecodeError, RecursionError):
         return None
     scores = entry.get("scores")
     if not isinstance(scores, dict) or any(not isinstance(scores.get(name), dict) for name in metrics):
@@ -182,7 +186,7 @@ def evaluate(
         raise WildBenchError(f"executor {executor!r}: choose local or ray")
     split = load_split(split_path)
     _check_out(out, submission, split.path)
-    report = check_submission(submission, split)
+    report = check_submission(submission, split, decode=False)  # the workers decode each video once
     if not report.ok:
         first = report.errors[0]
         raise SubmissionError(f"{submission}: {len(report.errors)} problems (first: {first.code}: {first.path}: {first.message}); run `wildbench check` to see them all")

@@ -10,7 +10,8 @@ Rules (documented in docs/wildbench.md; version ``SPLIT_VERSION``):
    to the depth map;
 5. the reference tracker, run on the true video, agrees with the true projection (within
    ``RELIABLE_PX`` at 256 x 256) on at least ``min_reliable_pairs`` visible (point, frame)
-   pairs - State Alignment scores only such pairs;
+   pairs, and on at least ``MIN_BUCKET_PAIRS`` of them in some horizon bucket - State
+   Alignment scores only such pairs, bucket by bucket;
 6. windows never overlap (within a sample);
 7. cases are stratified over (action group, monster species, weapon): strata are visited in a
    seeded order, one case at a time, so every stratum is represented before any repeats;
@@ -40,6 +41,7 @@ from wildworld.store.reader import Store, open_store
 from wildworld.video import open_video
 
 from .answers import RELIABLE_PX, CaseAnswer, Visibility, joint_visibility, reliable_pairs
+from .metrics.state_alignment import BUCKET, MIN_BUCKET_PAIRS
 from .metrics.trackers import get_tracker
 from .errors import SplitError
 from .version import BENCHMARK_VERSION, SPLIT_VERSION
@@ -140,6 +142,14 @@ class Split:
 _UNCHECKED = ("checksum", "store")
 
 
+def _legacy_checksum(doc: dict) -> str:
+    """The checksum as splits made before the store location was left out computed it (over
+    every key but the checksum); such splits keep their checksum, so their submissions and
+    results stay valid."""
+    body = {k: v for k, v in doc.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def _canonical(doc: dict) -> bytes:
     return json.dumps({k: v for k, v in doc.items() if k not in _UNCHECKED}, sort_keys=True, separators=(",", ":")).encode()
 
@@ -204,7 +214,7 @@ def _candidates(store: Store, rules: SplitRules, idle: list[tuple[int, int]], gr
     out = []
     for entry in store.samples:
         if entry.frames < rules.horizon:
-            rejected["samples shorter than the horizon"] += 1
+            rejected["samples (not windows) shorter than the horizon"] += 1
             continue
         rows = store.rows(entry.id)
         keys = np.nan_to_num(rows[:, [bank, motion]], nan=-1).astype(np.int64)
@@ -284,6 +294,10 @@ def _window_answer(store: Store, case: _Candidate, horizon: int, rule: Visibilit
     reliable[0] = False
     if reliable.sum() < min_pairs:
         rejected[f"fewer than {min_pairs} reliable pairs"] += 1
+        return None
+    per_bucket = [int(reliable[start : start + BUCKET].sum()) for start in range(1, horizon, BUCKET)]
+    if max(per_bucket, default=0) < MIN_BUCKET_PAIRS:  # State Alignment would score no bucket
+        rejected[f"no horizon bucket with {MIN_BUCKET_PAIRS} reliable pairs"] += 1
         return None
     return CaseAnswer(
         camera=camera.astype(np.float32),
@@ -425,7 +439,7 @@ def load_split(path: str | os.PathLike[str], *, store: str | os.PathLike[str] | 
     file = path / SPLIT_FILE if path.is_dir() else path
     doc = read_document(file, "wildbench_split", error=SplitError, version_key="split_version",
                         missing="no split here (make one with `wildbench split STORE --out DIR`)")
-    if hashlib.sha256(_canonical(doc)).hexdigest() != doc["checksum"]:
+    if doc["checksum"] not in (hashlib.sha256(_canonical(doc)).hexdigest(), _legacy_checksum(doc)):
         raise SplitError(f"{file}: checksum mismatch - the split was altered after it was made")
     root = file.parent
     if verify_answers:

@@ -14,7 +14,7 @@ from .release.sample import Sample, open_sample
 
 __all__ = ["sample_info", "part_info", "root_info"]
 
-_NOT_A_DATASET = "expected a sample directory, a part directory (holding sample directories) or a store"
+_NOT_A_DATASET = layout.NOT_A_DATASET
 
 
 def sample_info(sample: Sample | str | os.PathLike[str], *, top: int = 5) -> dict:

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 __all__ = [
+    "NOT_A_DATASET",
     "STREAM_FILES",
     "EDGES_FILE",
     "PART_DIR_PATTERN",
@@ -55,3 +56,10 @@ def find_edges_file(sample_dir: str | os.PathLike[str]) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+#: The end of the one-line error for a path that holds no data (validate, info).
+NOT_A_DATASET = (
+    "expected a sample directory, a part directory (holding sample directories), "
+    "a data root holding part directories, or a store"
+)

@@ -389,7 +389,7 @@ def validate_path(
     if not target.exists():
         raise MissingFileError(f"{target}: no such file or directory")
     if not target.is_dir():
-        raise WildWorldError(f"{target}: expected a sample directory, a part directory or a store")
+        raise WildWorldError(f"{target}: not a directory; {layout.NOT_A_DATASET}")
     from .store import layout as store_layout
 
     if (target / store_layout.MANIFEST_FILE).exists():

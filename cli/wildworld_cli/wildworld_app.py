@@ -9,6 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from wildworld.layout import NOT_A_DATASET as _NOT_A_DATASET
+
 from ._common import EXIT_OK, EXIT_PROBLEMS, console, fail, friendly, print_json, warn
 
 app = typer.Typer(
@@ -17,12 +19,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-)
-
-#: The end of the one-line error for a path that holds no data.
-_NOT_A_DATASET = (
-    "expected a sample directory, a part directory (holding sample directories), "
-    "a data root holding part directories, or a store"
 )
 
 

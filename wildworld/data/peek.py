@@ -11,11 +11,12 @@ import dataclasses
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import torch
 from torch.utils.data import DataLoader
 
+from ..errors import OptionError, WildWorldError
 from .collate import collate
 from .dataset import WildWorldDataset
 from .stream import WildWorldStream
@@ -32,6 +33,24 @@ class PeekResult:
     batches: int
     frames: int
     frames_per_s: float | None  # after the first batch; None with a single batch
+
+
+def _batches(loader: DataLoader) -> Iterator[Any]:
+    """The loader's batches; an error raised in a worker process comes back as one line (its
+    last), not as the worker's traceback wrapped in the message."""
+    iterator = iter(loader)
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001 - re-raised below, unchanged unless from a worker
+            text = str(exc)
+            if "Original Traceback" not in text:
+                raise
+            last = [line for line in text.strip().splitlines() if line.strip()][-1]
+            raise WildWorldError(last.split(": ", 1)[1] if ": " in last else last) from None
+        yield batch
 
 
 def tensor_fields(record: Any, prefix: str = "") -> list[tuple[str, tuple[int, ...], str]]:
@@ -58,21 +77,25 @@ def peek(
 ) -> PeekResult:
     """Iterate up to ``batches`` shuffled batches of ``window``-frame windows from ``store``."""
     if stream:
-        dataset: Any = WildWorldStream(store, window=window, streams=streams, seed=seed)
         from ..store.reader import open_store
 
+        dataset: Any = WildWorldStream(store, window=window, streams=streams, seed=seed)
         items = sum(int(entry.get("clips", 0)) for entry in open_store(store).manifest["samples"])  # clips
-        loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate)
     else:
         dataset = WildWorldDataset(store, window=window, streams=streams) if streams else WildWorldDataset(store, window=window)
         items = len(dataset)
-        generator = torch.Generator().manual_seed(seed)
-        loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=generator,
+    if items == 0:
+        what = "clip" if stream else f"window of {window} frames"
+        raise OptionError(f"{store}: no {what} fits in any sample (choose a shorter --window)")
+    if stream:
+        loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate)
+    else:
+        loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed),
                             num_workers=workers, collate_fn=collate)
     fields: tuple = ()
     count = total = timed = 0
     started = None
-    for batch in loader:
+    for batch in _batches(loader):
         frames = int(batch.frames.numel())
         if count == 0:
             fields = tuple(tensor_fields(batch))

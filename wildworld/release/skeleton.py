@@ -238,6 +238,8 @@ def read_skeleton_edges(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         raise FormatError(f"cannot be read ({exc.strerror or exc})", path=path) from None
     except FormatError as exc:
         raise FormatError(exc.reason, path=path, key=exc.key) from None
+    except RecursionError:
+        raise FormatError("not valid JSON (nested too deeply)", path=path) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FormatError(f"not valid JSON ({exc})", path=path) from None
     if not isinstance(doc, dict):

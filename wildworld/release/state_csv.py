@@ -154,8 +154,26 @@ def _sniff(path: Path) -> tuple[list[str], dict[str, int], bool]:
                 if parsed:
                     widths[name] = len(parsed)
                 break
-    has_rows = any(any(cell.strip() for cell in row) for row in rows[1:])
+    # Arrow skips blank lines but reads a line of empty fields (",,,") as a row (all missing).
+    has_rows = any(row for row in rows[1:]) or _content_after_header(path)
     return header, widths, has_rows
+
+
+def _content_after_header(path: Path) -> bool:
+    """Whether anything but blank lines follows the header anywhere in the file (the sniff
+    looks at the first rows only; this runs only when those are all blank)."""
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 20)
+        ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
+        if not ends:
+            return False
+        chunk = head[min(ends) + 1 :]
+        while True:
+            if chunk.strip(b" \t\r\n"):
+                return True
+            chunk = handle.read(1 << 20)
+            if not chunk:
+                return False
 
 
 # --------------------------------------------------------------------------- fast path
@@ -489,4 +507,7 @@ def _late_tuple_column(path: Path, name: str, column: pa.ChunkedArray | pa.Array
         width = 0
     if width == 0:
         return column
-    return _parse_tuple_column(path, array, name, width)
+    try:
+        return _parse_tuple_column(path, array, name, width)
+    except FormatError:  # not every present cell is a tuple of that width: keep the text
+        return column
