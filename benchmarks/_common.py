@@ -18,6 +18,20 @@ def cache_dir(name: str) -> Path:
     return path
 
 
+def wildbench_store() -> Path:
+    """The synthetic store of the WildBench benchmarks (4 x 12 s at 320x180, seed 5; built once,
+    the same data as the tests' ``bench`` fixture)."""
+    from wildworld.store.convert import convert
+    from wildworld.store.extract import ConvertOptions
+    from wildworld.synth import SynthOptions, generate
+
+    root = cache_dir("wildbench_speed")
+    if not (root / "store" / "manifest.json").exists():
+        generate(root / "part", SynthOptions(samples=4, seconds=12, width=320, height=180, seed=5))
+        convert([root / "part"], root / "store", ConvertOptions(), workers=2)
+    return root / "store"
+
+
 def interleaved(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
     """Time each function ``repeats`` times, interleaving them so machine noise hits all alike."""
     for function in functions.values():  # warm-up

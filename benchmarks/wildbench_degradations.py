@@ -21,7 +21,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from _common import cache_dir
+from _common import wildbench_store
 
 Degrade = Callable[[np.ndarray, np.random.Generator, dict], np.ndarray]
 
@@ -148,18 +148,12 @@ def main() -> None:
     from wildbench import SplitRules, get_metric, make_baseline, make_split
     from wildbench.metrics import CaseData
     from wildbench.runner import decode_submission
-    from wildworld.store.convert import convert
-    from wildworld.store.extract import ConvertOptions
-    from wildworld.synth import SynthOptions, generate
 
-    root = cache_dir("wildbench_speed")
-    if not (root / "store" / "manifest.json").exists():
-        generate(root / "part", SynthOptions(samples=4, seconds=12, width=320, height=180, seed=5))
-        convert([root / "part"], root / "store", ConvertOptions(), workers=2)
+    store = wildbench_store()
     metric = get_metric("state_alignment")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        split = make_split(root / "store", tmp / "split", SplitRules(cases=args.cases, horizon=81, seed=0))
+        split = make_split(store, tmp / "split", SplitRules(cases=args.cases, horizon=81, seed=0))
         cases = list(split.cases)
         baselines = {}
         for name in ("oracle", "resim", "frozen", "shuffled"):

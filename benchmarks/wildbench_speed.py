@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import cache_dir
+from _common import wildbench_store
 
 
 def main() -> None:
@@ -24,17 +24,11 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=8)
     args = parser.parse_args()
     from wildbench import SplitRules, evaluate, make_baseline, make_split
-    from wildworld.store.convert import convert
-    from wildworld.store.extract import ConvertOptions
-    from wildworld.synth import SynthOptions, generate
 
-    root = cache_dir("wildbench_speed")
-    if not (root / "store" / "manifest.json").exists():
-        generate(root / "part", SynthOptions(samples=4, seconds=12, width=320, height=180, seed=5))
-        convert([root / "part"], root / "store", ConvertOptions(), workers=2)
+    store = wildbench_store()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        split = make_split(root / "store", tmp / "split", SplitRules(cases=args.cases, horizon=81, seed=0))
+        split = make_split(store, tmp / "split", SplitRules(cases=args.cases, horizon=81, seed=0))
         make_baseline("oracle", split, tmp / "sub")
         walls = {}
         for workers in (1, 2):
