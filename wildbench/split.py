@@ -142,16 +142,15 @@ class Split:
 _UNCHECKED = ("checksum", "store")
 
 
-def _legacy_checksum(doc: dict) -> str:
-    """The checksum as splits made before the store location was left out computed it (over
-    every key but the checksum); such splits keep their checksum, so their submissions and
-    results stay valid."""
-    body = {k: v for k, v in doc.items() if k != "checksum"}
+def _checksum(doc: dict, unchecked: tuple[str, ...] = _UNCHECKED) -> str:
+    body = {k: v for k, v in doc.items() if k not in unchecked}
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _canonical(doc: dict) -> bytes:
-    return json.dumps({k: v for k, v in doc.items() if k not in _UNCHECKED}, sort_keys=True, separators=(",", ":")).encode()
+def _legacy_checksum(doc: dict) -> str:
+    """The checksum as splits made before the store location was left out computed it; such
+    splits keep their checksum, so their submissions and results stay valid."""
+    return _checksum(doc, ("checksum",))
 
 
 def _synthetic_sources(store: Store) -> dict[str, dict]:
@@ -419,7 +418,7 @@ def make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], 
         "cases": cases,
         "answers": answers,
     }
-    doc["checksum"] = hashlib.sha256(_canonical(doc)).hexdigest()
+    doc["checksum"] = _checksum(doc)
     validate_document(doc, "wildbench_split", path=out / SPLIT_FILE)
     with atomic_path(out / SPLIT_FILE) as tmp:
         tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
@@ -439,7 +438,7 @@ def load_split(path: str | os.PathLike[str], *, store: str | os.PathLike[str] | 
     file = path / SPLIT_FILE if path.is_dir() else path
     doc = read_document(file, "wildbench_split", error=SplitError, version_key="split_version",
                         missing="no split here (make one with `wildbench split STORE --out DIR`)")
-    if doc["checksum"] not in (hashlib.sha256(_canonical(doc)).hexdigest(), _legacy_checksum(doc)):
+    if doc["checksum"] not in (_checksum(doc), _legacy_checksum(doc)):
         raise SplitError(f"{file}: checksum mismatch - the split was altered after it was made")
     root = file.parent
     if verify_answers:
