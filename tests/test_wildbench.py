@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,11 +43,20 @@ def test_split_follows_its_rules(bench):
 
 
 def test_split_is_deterministic_and_tamper_evident(bench, tmp_path):
-    moved = tmp_path / "elsewhere" / "store"
-    shutil.copytree(bench["store"], moved)
-    again = make_split(moved, tmp_path / "again", SplitRules(cases=12, horizon=81, seed=0))
-    assert again.checksum == bench["split"].checksum  # content, not location, makes the checksum
+    # The same conversion of the same samples elsewhere: another store directory whose manifest
+    # names another source directory. Content, not location, makes the split and its checksum.
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(bench["root"] / "part", elsewhere / "part")
+    shutil.copytree(bench["store"], elsewhere / "store")
+    manifest = json.loads((elsewhere / "store" / "manifest.json").read_text())
+    old_part = str(Path(manifest["samples"][0]["source"]).parent)
+    text = json.dumps(manifest).replace(json.dumps(old_part)[1:-1], json.dumps(str(elsewhere / "part"))[1:-1])
+    (elsewhere / "store" / "manifest.json").write_text(text)
+    assert str(elsewhere / "part") in (elsewhere / "store" / "manifest.json").read_text()
+    again = make_split(elsewhere / "store", tmp_path / "again", SplitRules(cases=12, horizon=81, seed=0))
+    assert again.checksum == bench["split"].checksum
     assert again.store_path != bench["split"].store_path
+    assert load_split(bench["split_dir"], store=elsewhere / "store").open_store() is not None
     other = make_split(bench["store"], tmp_path / "other", SplitRules(cases=12, horizon=81, seed=1))
     assert other.checksum != bench["split"].checksum
     doc = json.loads((tmp_path / "again" / "split.json").read_text())
@@ -66,10 +76,13 @@ def test_a_split_checksummed_the_earlier_way_still_loads(bench, tmp_path):
     split_dir = tmp_path / "split"
     shutil.copytree(bench["split_dir"], split_dir)
     doc = json.loads((split_dir / "split.json").read_text())
+    del doc["store_identity"]  # earlier splits named their store by its manifest's bytes
+    doc["store_manifest_sha256"] = hashlib.sha256((bench["store"] / "manifest.json").read_bytes()).hexdigest()
     body = {k: v for k, v in doc.items() if k != "checksum"}  # the store location was covered then
     doc["checksum"] = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     (split_dir / "split.json").write_text(json.dumps(doc))
     assert load_split(split_dir).checksum == doc["checksum"]
+    assert load_split(split_dir).open_store() is not None
     doc["store"] = "/elsewhere"  # but an edit is still caught
     (split_dir / "split.json").write_text(json.dumps(doc))
     with pytest.raises(SplitError, match="altered"):

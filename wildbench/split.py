@@ -131,10 +131,25 @@ class Split:
         if not (self.store_path / "manifest.json").exists():
             raise SplitError(f"{self.store_path}: the split's store is not there (moved? pass its new location with --store)")
         store = open_store(self.store_path)
-        digest = sha256_file(self.store_path / "manifest.json")
-        if digest != self.doc["store_manifest_sha256"]:
-            raise SplitError(f"{self.store_path}: the store differs from the one this split was made from (manifest checksum mismatch)")
+        if "store_identity" in self.doc:
+            same = store_identity(store.manifest) == self.doc["store_identity"]
+        else:  # a split made before store_identity: the manifest's bytes
+            same = sha256_file(self.store_path / "manifest.json") == self.doc["store_manifest_sha256"]
+        if not same:
+            raise SplitError(f"{self.store_path}: the store differs from the one this split was made from "
+                             "(other samples, lengths, layout or conversion options)")
         return store
+
+
+def store_identity(manifest: dict) -> str:
+    """sha256 of what a store holds, not where it came from: the sample table without source
+    paths, the layout, vocabulary, fps, resolution, streams and conversion options. The same
+    conversion of the same samples has the same identity on any machine and in any directory
+    (encoded bytes may differ between encoder builds; they are not part of it)."""
+    keep = ("layout", "vocabulary", "fps", "resolution", "streams", "options", "frames")
+    body = {key: manifest.get(key) for key in keep}
+    body["samples"] = [{k: v for k, v in entry.items() if k != "source"} for entry in manifest["samples"]]
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 #: Keys outside the checksum: the checksum itself, and where the store lay when the split was
@@ -407,7 +422,7 @@ def make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], 
         "benchmark_version": BENCHMARK_VERSION,
         "split_version": SPLIT_VERSION,
         "store": str(Path(store_path).resolve()),
-        "store_manifest_sha256": sha256_file(Path(store_path) / "manifest.json"),
+        "store_identity": store_identity(store.manifest),
         "fps": store.fps,
         "resolution": list(store.resolution) if store.resolution else list(store.samples[0].size),
         "rules": {**asdict(rules), "idle_keys": [list(k) for k in idle], "depth_scale": scale},
