@@ -304,6 +304,22 @@ def test_mirror_can_be_a_local_path(mirror_root, tmp_path):
     assert release_files(tmp_path / "dest") == {k: v for k, v in release_files(mirror_root).items() if "000001" not in k and "000002" not in k}
 
 
+def test_two_downloads_into_one_dest_are_refused_and_the_lock_is_released(mirror_root, tmp_path):
+    import fcntl
+
+    from wildworld.download.runner import LOCK_FILE
+
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    with open(dest / LOCK_FILE, "a+b") as other:  # another download holds DEST
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(WildWorldError, match="another download is writing here"):
+            download(MirrorSource(str(mirror_root)), dest, selection=Selection(limit=1), options=FAST)
+        fcntl.flock(other.fileno(), fcntl.LOCK_UN)
+    report = download(MirrorSource(str(mirror_root)), dest, selection=Selection(limit=1), options=FAST)
+    assert report.ok and not (dest / LOCK_FILE).exists()
+
+
 # ----------------------------------------------------------------------------- hub (loopback stand-in)
 # These run HubSource through the real huggingface_hub client (HfApi.auth_check, dataset_info,
 # list_repo_tree, file_download.http_get) against tests/_http_server.py, not the real hub.

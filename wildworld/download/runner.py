@@ -2,18 +2,51 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from .. import layout
+from ..errors import WildWorldError
 from ..validate import ValidationReport, validate_sample
 from ._events import ProgressCallback, ProgressEvent
 from .plan import DownloadPlan, LocalFile, Selection, inspect_local, plan_download
 from .sources import Source
 from .transfer import FileResult, TransferOptions, fetch_all
 
-__all__ = ["DownloadReport", "download", "validate_downloaded"]
+__all__ = ["DownloadReport", "download", "validate_downloaded", "LOCK_FILE"]
+
+#: Held (flock) in DEST while a download writes there; removed afterwards.
+LOCK_FILE = ".wildworld-download.lock"
+
+
+@contextlib.contextmanager
+def dest_lock(dest: Path) -> Iterator[None]:
+    """One download at a time per DEST: two writing the same partial files would corrupt them.
+    (Advisory, POSIX only: where ``fcntl`` is missing, nothing is locked.)"""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    dest.mkdir(parents=True, exist_ok=True)
+    path = dest / LOCK_FILE
+    handle = open(path, "a+b")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WildWorldError(f"{dest}: another download is writing here (it holds {path}); "
+                                 "wait for it to finish or choose another --dest") from None
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    finally:
+        handle.close()
 
 
 @dataclass(frozen=True)
@@ -83,8 +116,9 @@ def download(
         return DownloadReport(str(dest), plan, local, dry_run=True)
     if progress is not None:
         progress(ProgressEvent("plan", total=plan.total_bytes, completed=sum(item.have for item in local)))
-    results = fetch_all(source, plan.files, dest, options=options, progress=progress)  # resumable, verified
-    report = validate_downloaded(dest, plan, results, decode_ends=decode_ends) if validate else None
+    with dest_lock(dest):  # one download at a time per DEST
+        results = fetch_all(source, plan.files, dest, options=options, progress=progress)  # resumable, verified
+        report = validate_downloaded(dest, plan, results, decode_ends=decode_ends) if validate else None
     return DownloadReport(str(dest), plan, local, results, report)
 
 
