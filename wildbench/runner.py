@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from wildworld._atomic import atomic_path
-from wildworld.schemas import validate_document
+from wildworld.schemas import loads_strict, validate_document
 from wildworld.store.executors import run_tasks
 
 from .errors import SubmissionError, WildBenchError
@@ -117,14 +117,10 @@ def _entry_digest(entry: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=False, default=float).encode()).hexdigest()
 
 
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} in a cache entry")
-
-
 def _cached_entry(path: Path, key: str, metrics: Sequence[str]) -> dict | None:
     """The cached result of one case if it is intact and was made from the same inputs, else None."""
     try:
-        entry = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+        entry = loads_strict(path.read_text(encoding="utf-8"))
         if not isinstance(entry, dict) or entry.get("key") != key or entry.get("digest") != _entry_digest(entry):
             return None
     except (OSError, ValueError, TypeError, UnicodeDecodeError, RecursionError):

@@ -270,6 +270,11 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def loads_strict(text: str):
+    """``json.loads`` that refuses NaN and Infinity (not JSON) with a ``ValueError``."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
 def read_document(
     path: str | Path,
     schema_name: str,
@@ -285,7 +290,7 @@ def read_document(
     """
     path = Path(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
+        doc = loads_strict(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise error(f"{path}: {missing}") from None
     except IsADirectoryError:
