@@ -1,24 +1,29 @@
-"""Camera trajectory of a video with known intrinsics: pycolmap SfM, OpenCV VO fill-in.
+"""Camera trajectory of a video with known intrinsics: pycolmap SfM, PnP / essential-matrix fill-in.
 
 Pipeline (``estimate_trajectory``), every step deterministic (one thread, fixed seeds):
 
-1. keyframes: every ``stride``-th frame and the last one, written as grey BMP files into the
-   case's scratch directory (COLMAP reads images from files);
-2. SIFT features (pycolmap), one PINHOLE camera per keyframe whose parameters are then set to
+1. repeats: a frame whose image has not moved from an earlier frame's (median KLT motion of
+   corners below ``repeat_max_px``) repeats it and gets its pose: a frozen stretch is a camera
+   that stood still, not a degenerate reconstruction (a video that never moves is a static
+   camera without any SfM);
+2. keyframes: every ``stride``-th distinct frame and the last one, written as grey BMP files
+   into the case's scratch directory (COLMAP reads images from files);
+3. SIFT features (pycolmap), one PINHOLE camera per keyframe whose parameters are then set to
    that frame's **true** (fx, fy, cx, cy) and never refined;
-3. sequential matching (``overlap`` neighbours plus the quadratic ones) with geometric
+4. sequential matching (``overlap`` neighbours plus the quadratic ones) with geometric
    verification;
-4. incremental mapping with the intrinsics held fixed; the largest model is kept. If it holds
+5. incremental mapping with the intrinsics held fixed; the largest model is kept. If it holds
    fewer than ``global_below`` of the keyframes, the global mapper (GLOMAP) runs on the same
    matches and the model that registers more keyframes is kept (incremental on a tie);
-5. every frame without an SfM pose (the frames between keyframes, and keyframes SfM did not
-   register) gets one by essential-matrix visual odometry from the nearest registered
-   keyframe: KLT tracks, ``cv2.findEssentialMat`` with the true K of both frames, the rotation
-   from ``cv2.recoverPose``, the translation's direction likewise and its length from the SfM
-   trajectory's median speed. Frames whose tracks barely move keep the keyframe's pose.
+6. every other distinct frame (those between keyframes, and keyframes SfM did not register)
+   gets a pose from the nearest registered keyframe: its model points tracked into the frame
+   by KLT and PnP (RANSAC, then Levenberg-Marquardt) when at least 12 survive, else
+   essential-matrix visual odometry (``cv2.findEssentialMat`` with the true K of both frames,
+   ``cv2.recoverPose``; translation length from the SfM trajectory's median speed), else the
+   keyframe's pose when the tracks barely move or the decomposition is ambiguous.
 
 The estimate fails (``EstimationFailed``) when SfM registers fewer than ``min_registered``
-of the keyframes (and never fewer than 3): a frozen or featureless video has no trajectory.
+of the keyframes (and never fewer than 3): a video without a consistent scene has no trajectory.
 
 cv2 is imported before pycolmap on purpose: both wheels bundle their own zlib/libpng, and with
 pycolmap loaded first, ``cv2.imwrite(".png")`` aborts the process (free(): invalid pointer,
@@ -61,6 +66,7 @@ class SfmOptions:
     filter_min_tri_angle: float = 0.5  # degrees (COLMAP: 1.5)
     min_registered: float = 0.2  # of the keyframes; fewer is a failed estimate
     global_below: float = 0.9  # try the global mapper when incremental registers fewer keyframes
+    mapper: str = "auto"  # "auto" (incremental, then global when it registers too little), "incremental", "global"
     vo_min_flow_px: float = 0.3  # median track motion below which a frame keeps its keyframe's pose
     repeat_max_px: float = 0.2  # a frame whose image moved less than this from an earlier one repeats it
     seed: int = 0
@@ -69,6 +75,8 @@ class SfmOptions:
         if self.stride < 1 or self.max_features < 64 or self.overlap < 1:
             raise WildBenchError(f"SfmOptions: stride={self.stride}, max_features={self.max_features}, overlap={self.overlap}: "
                                  "need stride >= 1, max_features >= 64, overlap >= 1")
+        if self.mapper not in ("auto", "incremental", "global"):
+            raise WildBenchError(f"SfmOptions: mapper={self.mapper!r}: choose auto, incremental or global")
         if not (0.0 < self.min_registered <= 1.0 and 0.0 <= self.global_below <= 1.0):
             raise WildBenchError(f"SfmOptions: min_registered={self.min_registered}, global_below={self.global_below} must be fractions")
 
@@ -359,9 +367,11 @@ def _sfm(gray: list[np.ndarray], intrinsics: np.ndarray, keys: list[int], work: 
     database = work / "database.db"
     with _quiet_colmap():
         _extract_and_match(database, images, intrinsics, options)
+        if options.mapper == "global":
+            return _registered(_global(database, images, work / "global", options)), "global"
         sfm = _registered(_incremental(database, images, work / "incremental", options))
         mapper = "incremental"
-        if len(sfm) < options.global_below * len(keys):
+        if options.mapper == "auto" and len(sfm) < options.global_below * len(keys):
             alternative = _registered(_global(database, images, work / "global", options))
             if len(alternative) > len(sfm):
                 sfm, mapper = alternative, "global"

@@ -11,10 +11,11 @@ its version names their checksum.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
+
+from wildworld.store.extract import sha256_file as sha256_of
 
 from ..errors import WildBenchError
 
@@ -32,14 +33,6 @@ class WeightFile:
             raise WildBenchError(f"weight file name {self.name!r} must be a plain file name")
         if self.sha256 is not None and (len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256)):
             raise WildBenchError(f"weight file {self.name}: sha256 {self.sha256!r} must be 64 lowercase hex digits")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def weights_problem(directory: Path | None, files: Sequence[WeightFile]) -> str | None:

@@ -6,7 +6,8 @@ Definition (docs/metrics-camera-and-quality.md#camera-control):
    matching, incremental mapping; the global mapper when incremental registers too little)
    with the intrinsics **fixed to the case's true K** from the answer key, one camera per
    frame. Frames SfM leaves without a pose are filled from the nearest registered keyframe:
-   PnP on its model points tracked by KLT, else essential-matrix VO (``_sfm``).
+   PnP on its model points tracked by KLT, else essential-matrix VO; frames whose image does
+   not move keep the pose of the frame they repeat (``_sfm``).
 2. The true poses (release: OpenGL camera-to-world) are converted to OpenCV camera-to-world,
    the frame SfM estimates in.
 3. The estimated camera centres are aligned to the true ones by a similarity (Umeyama, with
