@@ -17,7 +17,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from wildworld._atomic import TEMP_MARK, atomic_path
+from wildworld.files import TEMP_MARK, atomic_path
 from wildworld.video import open_video
 from wildworld.video.encode import VideoWriter
 

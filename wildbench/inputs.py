@@ -25,7 +25,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from wildworld._atomic import atomic_path
+from wildworld.files import atomic_path
 from wildworld.video import open_video
 
 from .split import Split

@@ -35,15 +35,15 @@ from typing import Any, Callable
 
 import numpy as np
 
+from wildworld.files import atomic_path, sha256_file
 from wildworld.schemas import read_document, validate_document
-from wildworld.store.extract import sha256_file
 from wildworld.store.reader import Store, open_store
 from wildworld.video import open_video
 
 from .answers import RELIABLE_PX, CaseAnswer, Visibility, joint_visibility, reliable_pairs
+from .errors import SplitError
 from .metrics.state_alignment import BUCKET, MIN_BUCKET_PAIRS
 from .metrics.trackers import get_tracker
-from .errors import SplitError
 from .version import BENCHMARK_VERSION, SPLIT_VERSION
 
 __all__ = ["SplitRules", "Case", "Split", "make_split", "load_split", "SPLIT_FILE"]
@@ -354,8 +354,6 @@ def estimate_depth_scale(store: Store, candidates: list[_Candidate], *, samples:
 def make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], rules: SplitRules = SplitRules(),
                *, progress: Callable[[int, int], None] | None = None) -> Split:
     """Choose cases and write ``out/split.json`` and ``out/answers/<case>.npz``."""
-    from wildworld._atomic import atomic_path
-
     store = open_store(store_path)
     if "skeleton" not in store.streams or "camera" not in store.streams:
         raise SplitError(f"{store_path}: a WildBench split needs the skeleton and camera streams")

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Iterable, Literal, Sequence, get_args
 
 from .. import layout
-from .._atomic import TEMP_MARK
 from ..errors import OptionError
+from ..files import TEMP_MARK
 from ._errors import SourceError, UnsafePathError
 
 __all__ = [

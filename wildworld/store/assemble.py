@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .._atomic import atomic_path, temp_name
+from ..files import atomic_path, temp_name
 from ..schemas import load_record_schema, load_state_schema
 from .layout import ANNOTATIONS, FRAMES_ARRAY, SKELETON_ARRAY, TABLE_FILE, WORK_DIR, FieldLayout, Layout
 

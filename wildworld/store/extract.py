@@ -8,7 +8,6 @@ temporary name and renamed; the sample's ``result.json`` is written last and mar
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -22,9 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import layout as release_layout
-from .._atomic import atomic_path, temp_name
 from .._checks import check_positive
 from ..errors import OptionError
+from ..files import atomic_path, sha256_file, temp_name
 from ..release.sample import column_array, open_sample
 from ..release.skeleton import read_skeleton_edges
 from ..schemas import load_record_schema
@@ -32,17 +31,9 @@ from ..video.decode import iter_frames
 from ..video.encode import VideoWriter
 from .layout import ANNOTATION_STREAMS, VIDEO_STREAMS, WORK_DIR, video_path
 
-__all__ = ["ConvertOptions", "SampleTask", "SampleResult", "convert_sample", "sha256_file", "scale_intrinsics"]
+__all__ = ["ConvertOptions", "SampleTask", "SampleResult", "convert_sample", "scale_intrinsics"]
 
 ALL_STREAMS = VIDEO_STREAMS + ANNOTATION_STREAMS
-
-
-def sha256_file(path: str | os.PathLike[str], *, block: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(block):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

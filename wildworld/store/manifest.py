@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .._atomic import atomic_path
 from ..errors import FormatError, MissingFileError
+from ..files import atomic_path
 from ..schemas import check_version, validate_document
 from .layout import MANIFEST_FILE
 

@@ -27,9 +27,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .._atomic import atomic_path
+from ..files import atomic_path, sha256_file
 from ..video.remux import remux_clip
-from .extract import sha256_file
 from .layout import ANNOTATIONS, FRAMES_ARRAY, SKELETON_ARRAY, WORK_DIR, Layout, shard_path, video_path
 
 __all__ = ["ClipRef", "ShardTask", "plan_shards", "write_shard", "clip_key"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_path
+from ..files import atomic_path
 from .layout import STATS_FILE
 
 __all__ = ["QUANTILES", "compute_stats", "write_stats", "read_stats"]

@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import FormatError, WildWorldError
+from ..files import sha256_file
 from ..schemas import check_version
 from ..validate import ValidationReport, _Collector
 from .layout import ANNOTATIONS, FRAMES_ARRAY, MANIFEST_FILE, SKELETON_ARRAY, TABLE_FILE, WORK_DIR, Layout
@@ -28,8 +29,6 @@ __all__ = ["validate_store"]
 
 
 def _check_files(store: Path, manifest: dict, out: _Collector, *, checksums: bool, progress) -> None:
-    from .extract import sha256_file
-
     listed = manifest["files"]
     for position, (relative, info) in enumerate(sorted(listed.items())):
         path = store / relative
