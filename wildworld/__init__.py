@@ -39,8 +39,7 @@ from .release import (
 )
 from .store.reader import Store, open_store
 from .validate import Finding, ValidationReport, validate_path
-
-__version__ = "0.1.0"
+from .version import __version__
 
 # The PyTorch loaders import torch; load them only when asked for.
 _LAZY = {"WildWorldDataset", "WildWorldStream", "collate", "to_device"}

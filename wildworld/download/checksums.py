@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal
 
+from .. import layout
 from ..errors import FormatError, MissingFileError, OptionError, WildWorldError
 from ..files import TEMP_MARK, atomic_path, sha256_file
 from ..schemas import check_version, validate_document
+from ..version import __version__
 from ._events import ProgressCallback, ProgressEvent
 from .plan import check_remote_name
 
@@ -168,8 +170,6 @@ def make_checksum_manifest(
     in the manifest are those a mirror serving it lists. Hidden entries and unfinished
     temporary files are left out, and so is the manifest itself.
     """
-    from .. import __version__, layout
-
     if jobs < 1:
         raise OptionError(f"jobs: {jobs!r} must be at least 1")
     root = _root(directory)

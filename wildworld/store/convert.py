@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .. import __version__, layout as release_layout
+from .. import layout as release_layout
 from ..errors import MissingFileError, WildWorldError
 from ..files import TEMP_MARK, atomic_path, sha256_file
 from ..parallel import Executor, run_tasks
 from ..schemas import load_record_schema, load_state_schema
+from ..version import __version__
 from .assemble import build_layout, build_vocabulary, write_annotations, write_table
 from .extract import ConvertOptions, SampleResult, SampleTask, convert_sample, load_result
 from .layout import ANNOTATIONS, MANIFEST_FILE, SKELETON_ARRAY, STATS_FILE, TABLE_FILE, WORK_DIR
