@@ -30,7 +30,10 @@ from wildworld.video import open_video
 
 from .split import Split
 
-__all__ = ["write_inputs", "caption", "segments_of"]
+__all__ = ["write_inputs", "caption", "segments_of", "CASES_FILE"]
+
+#: The index of an inputs directory (case ids, horizon, fps, vocabulary, edges).
+CASES_FILE = "cases.json"
 
 _README = """# WildBench inputs
 
@@ -145,7 +148,7 @@ def write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callabl
         _json(directory / "state_first.json", state)
         if progress is not None:
             progress(number + 1, len(split.cases))
-    _json(out / "cases.json", {
+    _json(out / CASES_FILE, {
         "cases": [c.case_id for c in split.cases], "horizon": split.horizon, "fps": split.fps,
         "resolution": [width, height], "vocabulary": [list(k) for k in store.vocabulary], "edges": _edges(store),
         "split_checksum": split.checksum,

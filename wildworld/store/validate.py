@@ -20,15 +20,15 @@ import numpy as np
 
 from ..errors import FormatError, WildWorldError
 from ..files import sha256_file
+from ..findings import FindingCollector, ValidationReport
 from ..schemas import check_version
-from ..validate import ValidationReport, _Collector
 from .layout import ANNOTATIONS, FRAMES_ARRAY, MANIFEST_FILE, SKELETON_ARRAY, TABLE_FILE, WORK_DIR, Layout
 from .manifest import read_manifest
 
 __all__ = ["validate_store"]
 
 
-def _check_files(store: Path, manifest: dict, out: _Collector, *, checksums: bool, progress) -> None:
+def _check_files(store: Path, manifest: dict, out: FindingCollector, *, checksums: bool, progress) -> None:
     listed = manifest["files"]
     for position, (relative, info) in enumerate(sorted(listed.items())):
         path = store / relative
@@ -49,7 +49,7 @@ def _check_files(store: Path, manifest: dict, out: _Collector, *, checksums: boo
         out.add("warning", "unlisted-file", path, "not listed in the manifest (not written by convert)")
 
 
-def _check_arrays(store: Path, manifest: dict, layout: Layout, out: _Collector):
+def _check_arrays(store: Path, manifest: dict, layout: Layout, out: FindingCollector):
     import zarr
 
     group = zarr.open_group(store / ANNOTATIONS, mode="r")
@@ -67,7 +67,7 @@ def _check_arrays(store: Path, manifest: dict, layout: Layout, out: _Collector):
     return frames, skeleton
 
 
-def _check_samples(store: Path, manifest: dict, out: _Collector) -> None:
+def _check_samples(store: Path, manifest: dict, out: FindingCollector) -> None:
     from ..video.probe import probe_video
     from .layout import video_path
 
@@ -102,7 +102,7 @@ def _read_tar_members(path: Path, limit: int) -> dict[str, dict[str, bytes]]:
     return clips
 
 
-def _spot_check(store: Path, manifest: dict, layout: Layout, frames, skeleton, out: _Collector, clips_per_shard: int) -> None:
+def _spot_check(store: Path, manifest: dict, layout: Layout, frames, skeleton, out: FindingCollector, clips_per_shard: int) -> None:
     from ..video.decode import read_frames
     from .layout import video_path
 
@@ -159,7 +159,7 @@ def validate_store(
 ) -> ValidationReport:
     """Validate a converted store (see the module docstring)."""
     store = Path(store)
-    out = _Collector()
+    out = FindingCollector()
     manifest = out.guard("bad-manifest", store / MANIFEST_FILE, lambda: read_manifest(store, full_check=True))
     if manifest is None:
         return ValidationReport(target=str(store), kind="store", findings=out.findings)
