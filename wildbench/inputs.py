@@ -92,8 +92,8 @@ def _json(path: Path, data) -> None:
 def _edges(store) -> dict:
     from wildworld.release.skeleton import read_skeleton_edges
 
-    for entry in store.manifest["samples"]:
-        path = Path(entry.get("source", "")).parent / "skeleton_edges.json"
+    for entry in store.samples:
+        path = Path(entry.source or "").parent / "skeleton_edges.json"
         if path.exists():
             return {k: v.tolist() for k, v in read_skeleton_edges(path).items()}
     return {}
@@ -131,10 +131,10 @@ def write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callabl
         row = entry.offset + case.start
         joints = store.skeleton_array[row]
         skeleton = {}
-        for slot, info in entry.skeleton.items():
-            values = joints[layout.slot_index(slot), : info["joints"]]
+        for slot, entity in entry.skeleton.items():
+            values = joints[layout.slot_index(slot), : entity.joints]
             if np.isfinite(values).all():
-                skeleton[slot] = {"type_id": info["type_id"], "joints": values.astype(float).round(6).tolist()}
+                skeleton[slot] = {"type_id": entity.type_id, "joints": values.astype(float).round(6).tolist()}
         _json(directory / "skeleton_first.json", skeleton)
         rows = store.frames_array[row]
         state = {}

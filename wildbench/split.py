@@ -173,13 +173,13 @@ def _synthetic_sources(store: Store) -> dict[str, dict]:
     from wildworld.synth import SIDECAR_FILE, load_scripts
 
     scripts: dict[str, dict] = {}
-    for entry in store.manifest["samples"]:
-        part = Path(entry.get("source", "")).parent
+    for entry in store.samples:
+        part = Path(entry.source or "").parent
         if (part / SIDECAR_FILE).exists():
             loaded = load_scripts(part)
-            name = Path(entry["source"]).name
+            name = Path(entry.source).name
             if name in loaded:
-                scripts[entry["id"]] = loaded[name].to_json()
+                scripts[entry.id] = loaded[name].to_json()
     return scripts
 
 
@@ -284,7 +284,7 @@ def _window_answer(store: Store, case: _Candidate, horizon: int, rule: Visibilit
         with open_video(store.video(case.sample_id, "depth"), backend="pyav", color="gray") as reader:
             depth = reader.get(range(case.start, case.start + horizon))
     player_index = layout.slot_index(case.slot)
-    player_joints = int(entry.skeleton.get(case.slot, {}).get("joints", layout.max_joints))
+    player_joints = entry.skeleton[case.slot].joints if case.slot in entry.skeleton else layout.max_joints
     _, _, first = joint_visibility(skeleton[0, player_index, :player_joints].astype(np.float64), camera[0], None if depth is None else depth[0], size, rule)
     if first.sum() < max(3, math.ceil(min_joints * player_joints)):
         rejected["too few visible joints"] += 1
@@ -292,7 +292,7 @@ def _window_answer(store: Store, case: _Candidate, horizon: int, rule: Visibilit
     point_slot, point_joint = [], []
     for slot in slots:
         index = layout.slot_index(slot)
-        joints = int(entry.skeleton.get(slot, {}).get("joints", 0))
+        joints = entry.skeleton[slot].joints if slot in entry.skeleton else 0
         if joints == 0:
             continue
         _, _, vis = joint_visibility(skeleton[0, index, :joints].astype(np.float64), camera[0], None if depth is None else depth[0], size, rule)

@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 from .errors import WildWorldError
 
-__all__ = ["TEMP_MARK", "atomic_path", "temp_name", "safe_join", "fsync_dir", "sha256_file"]
+__all__ = ["TEMP_MARK", "atomic_path", "temp_name", "is_plain_relative", "safe_join", "fsync_dir", "sha256_file"]
 
 #: Bytes read per block when hashing.
 _BLOCK = 1 << 20
@@ -75,27 +75,31 @@ def atomic_path(path: str | os.PathLike[str], *, durable: bool = False) -> Itera
         raise
 
 
-def safe_join(root: str | os.PathLike[str], relative: str) -> Path:
-    """Join ``relative`` under ``root``, refusing anything that would land outside it.
+def is_plain_relative(name: object) -> bool:
+    """Whether ``name`` is a ``/``-separated relative path that stays under whatever it is
+    joined to: not empty, not absolute, no drive letter, backslash, control character, or
+    empty, ``.`` or ``..`` component."""
+    if not isinstance(name, str) or not name:
+        return False
+    return not (
+        name.startswith("/")
+        or "\\" in name
+        or (len(name) > 1 and name[1] == ":")  # a drive letter
+        or any(ord(ch) < 32 for ch in name)
+        or any(part in ("", ".", "..") for part in name.split("/"))
+    )
 
-    Refuses absolute paths, drive letters, ``..`` components, empty names and backslashes.
-    """
-    text = str(relative)
-    parts = text.split("/")
-    if (
-        not text
-        or text.startswith("/")
-        or "\\" in text
-        or (len(text) > 1 and text[1] == ":")
-        or any(part in ("", ".", "..") for part in parts)
-        or "\x00" in text
-    ):
+
+def safe_join(root: str | os.PathLike[str], relative: str) -> Path:
+    """Join ``relative`` under ``root``, refusing anything that would land outside it: names
+    that are not :func:`is_plain_relative`, and links that resolve outside ``root``."""
+    if not is_plain_relative(relative):
         raise WildWorldError(f"refusing unsafe relative path {relative!r}: it must stay inside {root}")
     base = Path(root).resolve()
-    candidate = (base / text).resolve()
+    candidate = (base / relative).resolve()
     if candidate != base and base not in candidate.parents:
         raise WildWorldError(f"refusing path {relative!r}: it resolves outside {root}")
-    return base / text
+    return base / relative
 
 
 def sha256_file(path: str | os.PathLike[str], *, on_bytes: Callable[[int], None] | None = None) -> str:

@@ -150,7 +150,8 @@ def convert(
 ) -> None:
     """Convert release samples into a store (Zarr v3 + videos + WebDataset + Parquet). Resumable."""
     from wildworld.store.convert import convert as run_convert
-    from wildworld.store.extract import ALL_STREAMS, ConvertOptions
+    from wildworld.store import ConvertOptions
+    from wildworld.store.options import ALL_STREAMS
 
     from ._common import progress_bar
 

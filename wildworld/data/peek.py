@@ -77,10 +77,8 @@ def peek(
 ) -> PeekResult:
     """Iterate up to ``batches`` shuffled batches of ``window``-frame windows from ``store``."""
     if stream:
-        from ..store.reader import open_store
-
         dataset: Any = WildWorldStream(store, window=window, streams=streams, seed=seed)
-        items = sum(int(entry.get("clips", 0)) for entry in open_store(store).manifest["samples"])  # clips
+        items = sum(entry.clips for entry in dataset.manifest.samples)  # clips
     else:
         dataset = WildWorldDataset(store, window=window, streams=streams) if streams else WildWorldDataset(store, window=window)
         items = len(dataset)
