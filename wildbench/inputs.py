@@ -25,7 +25,9 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from wildworld import read_skeleton_edges
 from wildworld.files import atomic_path
+from wildworld.layout import EDGES_FILE
 from wildworld.video import open_video
 
 from .split import Split
@@ -90,10 +92,8 @@ def _json(path: Path, data) -> None:
 
 
 def _edges(store) -> dict:
-    from wildworld.release.skeleton import read_skeleton_edges
-
     for entry in store.samples:
-        path = Path(entry.source or "").parent / "skeleton_edges.json"
+        path = Path(entry.source or "").parent / EDGES_FILE
         if path.exists():
             return {k: v.tolist() for k, v in read_skeleton_edges(path).items()}
     return {}
