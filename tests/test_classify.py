@@ -85,3 +85,23 @@ def test_wrong_kinds_are_usage_errors_in_the_cli(tmp_path):
         result = runner.invoke(app, [command, str(split)])
         assert result.exit_code == 2, result.output
         assert "WildBench split" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_commands_given_the_wrong_kind_say_what_it_is_and_what_to_run(synth_part, tmp_path):
+    from typer.testing import CliRunner
+
+    from wildworld_cli.wildbench_app import app as bench
+    from wildworld_cli.wildworld_app import app as world
+
+    runner = CliRunner()
+    store = _marked(tmp_path / "store", "manifest.json")
+    cases = [
+        (bench, ["split", str(synth_part), "--out", str(tmp_path / "s")], "this is a release part directory", "wildworld convert"),
+        (world, ["load", str(synth_part)], "this is a release part directory", "wildworld convert"),
+        (world, ["stats", str(synth_part)], "this is a release part directory", "wildworld convert"),
+        (bench, ["inputs", str(store), "--out", str(tmp_path / "i")], "this is a converted store, not a WildBench split", "wildbench split"),
+    ]
+    for app, args, what, step in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert what in result.output and step in result.output and len(result.output.strip().splitlines()) == 1

@@ -36,6 +36,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from wildworld import WildWorldError, classify_path
+from wildworld.classify import describe_kind, expect_kind
 from wildworld.files import atomic_path, sha256_file
 from wildworld.schemas import read_document, validate_document
 from wildworld.store import Store, open_store
@@ -400,6 +402,7 @@ def make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], 
 
 
 def _open_split_store(store_path: str | os.PathLike[str]) -> Store:
+    expect_kind(store_path, "store", purpose="to make a split from")  # a part, a split...: say what it is
     store = open_store(store_path)
     if "skeleton" not in store.streams or "camera" not in store.streams:
         raise SplitError(f"{store_path}: a WildBench split needs the skeleton and camera streams")
@@ -500,6 +503,16 @@ def _write_split(out: Path, doc: dict[str, Any]) -> None:
         tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
 
+def _refuse_another_kind(path: Path) -> None:
+    """A directory without split.json that is something else (a store, inputs...) says so."""
+    try:
+        kind = classify_path(path)
+    except WildWorldError:
+        return  # nothing recognisable: the generic message follows
+    raise SplitError(f"{path}: this is {describe_kind(kind)}, not a WildBench split; "
+                     + ("make one of it with `wildbench split STORE --out DIR`" if kind == "store" else "pass the split directory"))
+
+
 def _label(stratum: dict) -> str:
     return f"{stratum['group']} | species {','.join(map(str, stratum['species']))} | weapon {stratum['weapon']}"
 
@@ -511,6 +524,8 @@ def load_split(path: str | os.PathLike[str], *, store: str | os.PathLike[str] | 
     (it is still checked against the split's manifest checksum when opened)."""
     path = Path(path)
     file = path / SPLIT_FILE if path.is_dir() else path
+    if path.is_dir() and not file.exists():
+        _refuse_another_kind(path)
     doc = read_document(file, "wildbench_split", error=SplitError, version_key="split_version",
                         missing="no split here (make one with `wildbench split STORE --out DIR`)")
     if doc["checksum"] not in (_checksum(doc), _legacy_checksum(doc)):

@@ -98,18 +98,27 @@ def classify_path(path: str | os.PathLike[str]) -> PathKind:
     raise NotADatasetError(f"{target}: not a dataset: {found}; {layout.NOT_A_DATASET}")
 
 
+def _check_kinds(kinds) -> None:
+    for kind in kinds:
+        if kind not in PATH_KINDS:
+            raise OptionError(f"unknown path kind {kind!r}; kinds are {', '.join(PATH_KINDS)}")
+
+
+def _mismatch(path, kind: str, wanted: tuple[str, ...], purpose: str) -> str:
+    expected = " or ".join(describe_kind(k) for k in wanted)
+    steps = [_NEXT_STEP[(kind, k)].format(path=path) for k in wanted if (kind, k) in _NEXT_STEP]
+    message = f"this is {describe_kind(kind)}, not {expected}{' ' + purpose if purpose else ''}"
+    return message + (f"; {steps[0]}" if steps else "")
+
+
 def expect_kind(path: str | os.PathLike[str], *wanted: PathKind, purpose: str = "") -> PathKind:
     """:func:`classify_path`, raising :class:`NotADatasetError` unless the kind is one of
     ``wanted``; the message says what ``path`` is, what was expected and the next step.
 
     ``purpose`` completes "expected ... {purpose}" (e.g. ``"to make a split from"``)."""
-    for kind in wanted:
-        if kind not in PATH_KINDS:
-            raise OptionError(f"unknown path kind {kind!r}; kinds are {', '.join(PATH_KINDS)}")
+    _check_kinds(wanted)
     kind = classify_path(path)
     if kind in wanted:
         return kind
-    expected = " or ".join(describe_kind(k) for k in wanted)
-    steps = [_NEXT_STEP[(kind, k)].format(path=path) for k in wanted if (kind, k) in _NEXT_STEP]
-    message = f"{path}: this is {describe_kind(kind)}, not {expected}{' ' + purpose if purpose else ''}"
-    raise NotADatasetError(message + (f"; {steps[0]}" if steps else ""))
+    raise NotADatasetError(f"{path}: {_mismatch(path, kind, wanted, purpose)}")
+

@@ -193,11 +193,13 @@ def stats(
     recompute: bool = typer.Option(False, "--recompute", help="Recompute from the arrays and compare with the stored file."),
 ) -> None:
     """Per-field mean/std/min/max and exact global quantiles (stored as stats.json)."""
+    from wildworld.classify import expect_kind
     from wildworld.store.reader import open_store
     from wildworld.store.stats import compute_stats, read_stats
 
     from ._render import stats_table
 
+    expect_kind(store, "store")
     opened = open_store(store)
     stored = read_stats(store)
     if recompute:

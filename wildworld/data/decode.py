@@ -10,8 +10,8 @@ missing) and validity masks computed before any NaN is filled.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import torch
