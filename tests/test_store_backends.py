@@ -117,6 +117,17 @@ class StoreBackendSuite:
         assert (a.sample_id, int(a.start)) == (b.sample_id, int(b.start))
         assert torch_equal(a.rgb, b.rgb) and torch_equal(a.state.values.nan_to_num(), b.state.values.nan_to_num())
 
+    def test_the_dataset_loader_reads_through_it(self, reader, store):
+        from wildworld.data import WildWorldDataset
+
+        remote = WildWorldDataset(Store(reader), window=8, streams=("rgb", "depth", "skeleton"))
+        local = WildWorldDataset(store, window=8, streams=("rgb", "depth", "skeleton"))
+        assert len(remote) == len(local)
+        for index in (0, len(local) // 2, len(local) - 1):
+            a, b = remote[index], local[index]
+            assert torch_equal(a.rgb, b.rgb) and torch_equal(a.depth, b.depth)
+            assert torch_equal(a.skeleton.joints.nan_to_num(), b.skeleton.joints.nan_to_num())
+
 
 def torch_equal(a, b) -> bool:
     import torch
