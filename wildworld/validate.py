@@ -24,7 +24,7 @@ import numpy as np
 
 from . import layout
 from .classify import classify_path, describe_kind
-from .errors import FormatError, MissingFileError, NotADatasetError, WildWorldError
+from .errors import FormatError, NotADatasetError
 from .findings import FindingCollector, ValidationReport
 from .release.sample import column_array
 from .release.skeleton import SkeletonFile, read_skeleton_edges

@@ -167,7 +167,7 @@ class _DecordReader(VideoReader):
         try:
             self._reader = decord.VideoReader(str(source) if isinstance(source, Path) else source, ctx=decord.cpu(0), num_threads=threads)
         except (decord.DECORDError, RuntimeError) as exc:
-            raise FormatError(f"decord cannot open the video ({exc})", path=path) from None
+            raise FormatError(f"decord cannot open the video ({exc})", path=name) from None
         self.num_frames = len(self._reader)
         self.fps = float(self._reader.get_avg_fps())
         first = self._reader[0].shape if self.num_frames else (0, 0, 3)
