@@ -149,8 +149,8 @@ def convert(
     strict: bool = typer.Option(False, "--strict", help="Fail if any sample is bad instead of skipping it."),
 ) -> None:
     """Convert release samples into a store (Zarr v3 + videos + WebDataset + Parquet). Resumable."""
-    from wildworld.store.convert import convert as run_convert
     from wildworld.store import ConvertOptions
+    from wildworld.store.convert import convert as run_convert
     from wildworld.store.options import ALL_STREAMS
 
     from ._common import progress_bar

@@ -163,9 +163,7 @@ class FsspecStoreReader:
 def open_reader(location: "str | os.PathLike[str] | StoreReader", *, storage_options: dict | None = None) -> StoreReader:
     """The reader for a store location: a reader is returned as it is, a URL gets an
     :class:`FsspecStoreReader`, anything else (a path, ``file://``) a :class:`LocalStoreReader`."""
-    if isinstance(location, (LocalStoreReader, FsspecStoreReader)) or (
-        not isinstance(location, (str, os.PathLike)) and isinstance(location, StoreReader)
-    ):
+    if not isinstance(location, (str, os.PathLike)) and isinstance(location, StoreReader):
         return location
     if is_url(location):
         return FsspecStoreReader(str(location), storage_options=storage_options)
