@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT
 
-DOCS = ["README.md", "docs/synthetic-world.md", "docs/tutorial-training.md"]
+DOCS = ["README.md", "docs/synthetic-world.md", "docs/tutorial-training.md", "docs/store.md"]
 
 
 def _blocks(path):

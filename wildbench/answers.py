@@ -31,14 +31,16 @@ __all__ = ["Visibility", "joint_visibility", "reliable_pairs", "CaseAnswer", "AN
 RELIABLE_PX = 4.0
 
 
-def reliable_pairs(true_video: np.ndarray, query_uv: np.ndarray, track_uv: np.ndarray, tracker) -> np.ndarray:
-    """(H, P) mask: the tracker, run on the true video, is within RELIABLE_PX of the truth."""
+def reliable_pairs(true_video: np.ndarray, query_uv: np.ndarray, track_uv: np.ndarray, tracker, *,
+                   threshold_px: float = RELIABLE_PX) -> np.ndarray:
+    """(H, P) mask: the tracker, run on the true video, is within ``threshold_px`` (at 256 x 256)
+    of the truth."""
     height, width = true_video.shape[1:3]
     tracks, _ = tracker.track(true_video, query_uv)
     scale = np.array([256.0 / width, 256.0 / height])
     with np.errstate(invalid="ignore"):
         error = np.linalg.norm((tracks - track_uv) * scale, axis=-1)
-    return np.nan_to_num(error, nan=np.inf) <= RELIABLE_PX
+    return np.nan_to_num(error, nan=np.inf) <= threshold_px
 
 ANSWER_ARRAYS = ("camera", "camera_valid", "actions", "query_uv", "point_slot", "point_joint", "track_uv", "track_visible", "track_reliable", "joints")
 

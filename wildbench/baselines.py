@@ -17,9 +17,9 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from wildworld._atomic import TEMP_MARK, atomic_path
-from wildworld.video import open_video
-from wildworld.video.encode import VideoWriter
+from wildworld.files import TEMP_MARK, atomic_path
+from wildworld.store.layout import TABLE_FILE
+from wildworld.video import VideoWriter, open_video
 
 from .errors import WildBenchError
 from .split import Case, Split
@@ -81,7 +81,7 @@ def _resim(split: Split, store, case: Case, seed: int) -> np.ndarray:
     if not case.synthetic_script:
         raise WildBenchError(f"case {case.case_id}: the resim baseline needs a synthetic store (no synthetic script recorded)")
     script = Script.from_json(case.synthetic_script)
-    table = pq.read_table(store.path / "tables" / "frames.parquet", filters=[("sample_id", "=", case.sample_id)])
+    table = pq.read_table(store.path / TABLE_FILE, filters=[("sample_id", "=", case.sample_id)])
     world = SyntheticWorld(script)
     start = world.restore(table, case.start)
     answer = split.answer(case.case_id)

@@ -25,12 +25,17 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from wildworld._atomic import atomic_path
+from wildworld import read_skeleton_edges
+from wildworld.files import atomic_path
+from wildworld.layout import EDGES_FILE
 from wildworld.video import open_video
 
 from .split import Split
 
-__all__ = ["write_inputs", "caption", "segments_of"]
+__all__ = ["write_inputs", "caption", "segments_of", "CASES_FILE"]
+
+#: The index of an inputs directory (case ids, horizon, fps, vocabulary, edges).
+CASES_FILE = "cases.json"
 
 _README = """# WildBench inputs
 
@@ -87,10 +92,8 @@ def _json(path: Path, data) -> None:
 
 
 def _edges(store) -> dict:
-    from wildworld.release.skeleton import read_skeleton_edges
-
-    for entry in store.manifest["samples"]:
-        path = Path(entry.get("source", "")).parent / "skeleton_edges.json"
+    for entry in store.samples:
+        path = Path(entry.source or "").parent / EDGES_FILE
         if path.exists():
             return {k: v.tolist() for k, v in read_skeleton_edges(path).items()}
     return {}
@@ -128,10 +131,10 @@ def write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callabl
         row = entry.offset + case.start
         joints = store.skeleton_array[row]
         skeleton = {}
-        for slot, info in entry.skeleton.items():
-            values = joints[layout.slot_index(slot), : info["joints"]]
+        for slot, entity in entry.skeleton.items():
+            values = joints[layout.slot_index(slot), : entity.joints]
             if np.isfinite(values).all():
-                skeleton[slot] = {"type_id": info["type_id"], "joints": values.astype(float).round(6).tolist()}
+                skeleton[slot] = {"type_id": entity.type_id, "joints": values.astype(float).round(6).tolist()}
         _json(directory / "skeleton_first.json", skeleton)
         rows = store.frames_array[row]
         state = {}
@@ -145,7 +148,7 @@ def write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callabl
         _json(directory / "state_first.json", state)
         if progress is not None:
             progress(number + 1, len(split.cases))
-    _json(out / "cases.json", {
+    _json(out / CASES_FILE, {
         "cases": [c.case_id for c in split.cases], "horizon": split.horizon, "fps": split.fps,
         "resolution": [width, height], "vocabulary": [list(k) for k in store.vocabulary], "edges": _edges(store),
         "split_checksum": split.checksum,

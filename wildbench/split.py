@@ -9,9 +9,10 @@ Rules (documented in docs/wildbench.md; version ``SPLIT_VERSION``):
    joints project inside the image, in front of the camera, and are not occluded according
    to the depth map;
 5. the reference tracker, run on the true video, agrees with the true projection (within
-   ``RELIABLE_PX`` at 256 x 256) on at least ``min_reliable_pairs`` visible (point, frame)
-   pairs, and on at least ``MIN_BUCKET_PAIRS`` of them in some horizon bucket - State
-   Alignment scores only such pairs, bucket by bucket;
+   ``reliable_px`` at 256 x 256) on at least ``min_reliable_pairs`` visible (point, frame)
+   pairs, and on at least ``min_bucket_pairs`` of them in some horizon bucket of
+   ``bucket_frames`` frames - State Alignment scores only such pairs, bucket by bucket (its
+   defaults are State Alignment's; a test keeps them equal);
 6. windows never overlap (within a sample);
 7. cases are stratified over (action group, monster species, weapon): strata are visited in a
    seeded order, one case at a time, so every stratum is represented before any repeats;
@@ -35,15 +36,17 @@ from typing import Any, Callable
 
 import numpy as np
 
+from wildworld import WildWorldError, classify_path
+from wildworld.classify import describe_kind, expect_kind
+from wildworld.files import atomic_path, sha256_file
 from wildworld.schemas import read_document, validate_document
-from wildworld.store.extract import sha256_file
-from wildworld.store.reader import Store, open_store
+from wildworld.store import Store, open_store
+from wildworld.store.layout import MANIFEST_FILE
 from wildworld.video import open_video
 
 from .answers import RELIABLE_PX, CaseAnswer, Visibility, joint_visibility, reliable_pairs
-from .metrics.state_alignment import BUCKET, MIN_BUCKET_PAIRS
-from .metrics.trackers import get_tracker
 from .errors import SplitError
+from .metrics.trackers import get_tracker
 from .version import BENCHMARK_VERSION, SPLIT_VERSION
 
 __all__ = ["SplitRules", "Case", "Split", "make_split", "load_split", "SPLIT_FILE"]
@@ -66,10 +69,31 @@ class SplitRules:
     depth_scale: float | None = None  # metres per depth code; None = synthetic's, else calibrated
     idle_keys: tuple[tuple[int, int], ...] | None = None  # None = the synthetic idle, else the most played key
     min_reliable_pairs: int = 100  # scored (point, frame) pairs a case needs
+    reliable_px: float = RELIABLE_PX  # reference-tracker agreement (pixels at 256 x 256) of a scored pair
+    bucket_frames: int = 20  # frames per horizon bucket (State Alignment's)
+    min_bucket_pairs: int = 10  # scored pairs some bucket needs (State Alignment scores no bucket with fewer)
 
     def __post_init__(self) -> None:
         if self.cases < 1 or self.horizon < 2 or self.stride < 1:
             raise SplitError(f"cases={self.cases}, horizon={self.horizon}, stride={self.stride}: need cases >= 1, horizon >= 2, stride >= 1")
+        if self.bucket_frames < 1 or self.min_bucket_pairs < 0 or self.min_reliable_pairs < 0 or not self.reliable_px > 0:
+            raise SplitError(f"bucket_frames={self.bucket_frames}, min_bucket_pairs={self.min_bucket_pairs}, "
+                             f"min_reliable_pairs={self.min_reliable_pairs}, reliable_px={self.reliable_px}: need "
+                             "bucket_frames >= 1, pair counts >= 0 and reliable_px > 0")
+
+    def to_json(self, *, idle_keys: list, depth_scale: float | None) -> dict:
+        """The rules as ``split.json`` records them. The thresholds that became rules after
+        split version 1.0 (``_LATER_RULES``) are recorded only when they differ from their
+        defaults, so every split made before keeps its document and checksum."""
+        data = {**asdict(self), "idle_keys": idle_keys, "depth_scale": depth_scale}
+        defaults = SplitRules()
+        for name in _LATER_RULES:
+            if data[name] == getattr(defaults, name):
+                del data[name]
+        return data
+
+
+_LATER_RULES = ("reliable_px", "bucket_frames", "min_bucket_pairs")
 
 
 @dataclass(frozen=True)
@@ -128,13 +152,13 @@ class Split:
             return CaseAnswer.from_npz(data)
 
     def open_store(self) -> Store:
-        if not (self.store_path / "manifest.json").exists():
+        if not (self.store_path / MANIFEST_FILE).exists():
             raise SplitError(f"{self.store_path}: the split's store is not there (moved? pass its new location with --store)")
         store = open_store(self.store_path)
         if "store_identity" in self.doc:
-            same = store_identity(store.manifest) == self.doc["store_identity"]
+            same = store_identity(store.manifest.document) == self.doc["store_identity"]
         else:  # a split made before store_identity: the manifest's bytes
-            same = sha256_file(self.store_path / "manifest.json") == self.doc["store_manifest_sha256"]
+            same = sha256_file(self.store_path / MANIFEST_FILE) == self.doc["store_manifest_sha256"]
         if not same:
             raise SplitError(f"{self.store_path}: the store differs from the one this split was made from "
                              "(other samples, lengths, layout or conversion options)")
@@ -173,13 +197,13 @@ def _synthetic_sources(store: Store) -> dict[str, dict]:
     from wildworld.synth import SIDECAR_FILE, load_scripts
 
     scripts: dict[str, dict] = {}
-    for entry in store.manifest["samples"]:
-        part = Path(entry.get("source", "")).parent
+    for entry in store.samples:
+        part = Path(entry.source or "").parent
         if (part / SIDECAR_FILE).exists():
             loaded = load_scripts(part)
-            name = Path(entry["source"]).name
+            name = Path(entry.source).name
             if name in loaded:
-                scripts[entry["id"]] = loaded[name].to_json()
+                scripts[entry.id] = loaded[name].to_json()
     return scripts
 
 
@@ -265,11 +289,12 @@ def _candidates(store: Store, rules: SplitRules, idle: list[tuple[int, int]], gr
     return out
 
 
-def _window_answer(store: Store, case: _Candidate, horizon: int, rule: Visibility, min_joints: float, min_pairs: int,
+def _window_answer(store: Store, case: _Candidate, rules: SplitRules, rule: Visibility,
                    rejected: Counter | None = None) -> CaseAnswer | None:
-    """The case's answer arrays, or None when the visibility or reliability rule fails (counted
-    in ``rejected`` when given)."""
+    """The case's answer arrays, or None when the visibility or reliability rule (4, 5) fails
+    (counted in ``rejected`` when given)."""
     rejected = Counter() if rejected is None else rejected
+    horizon, min_joints, min_pairs = rules.horizon, rules.min_visible_joints, rules.min_reliable_pairs
     entry = store.sample(case.sample_id)
     row0 = entry.offset + case.start
     rows = store.frames_array[row0 : row0 + horizon]
@@ -284,7 +309,7 @@ def _window_answer(store: Store, case: _Candidate, horizon: int, rule: Visibilit
         with open_video(store.video(case.sample_id, "depth"), backend="pyav", color="gray") as reader:
             depth = reader.get(range(case.start, case.start + horizon))
     player_index = layout.slot_index(case.slot)
-    player_joints = int(entry.skeleton.get(case.slot, {}).get("joints", layout.max_joints))
+    player_joints = entry.skeleton[case.slot].joints if case.slot in entry.skeleton else layout.max_joints
     _, _, first = joint_visibility(skeleton[0, player_index, :player_joints].astype(np.float64), camera[0], None if depth is None else depth[0], size, rule)
     if first.sum() < max(3, math.ceil(min_joints * player_joints)):
         rejected["too few visible joints"] += 1
@@ -292,7 +317,7 @@ def _window_answer(store: Store, case: _Candidate, horizon: int, rule: Visibilit
     point_slot, point_joint = [], []
     for slot in slots:
         index = layout.slot_index(slot)
-        joints = int(entry.skeleton.get(slot, {}).get("joints", 0))
+        joints = entry.skeleton[slot].joints if slot in entry.skeleton else 0
         if joints == 0:
             continue
         _, _, vis = joint_visibility(skeleton[0, index, :joints].astype(np.float64), camera[0], None if depth is None else depth[0], size, rule)
@@ -304,14 +329,16 @@ def _window_answer(store: Store, case: _Candidate, horizon: int, rule: Visibilit
     uv, _, visible = joint_visibility(joints, camera, depth, size, rule)
     with open_video(store.video(case.sample_id, "rgb")) as reader:
         true_video = reader.get(range(case.start, case.start + horizon))
-    reliable = reliable_pairs(true_video, uv[0].astype(np.float32), uv, get_tracker(RELIABILITY_TRACKER)) & visible
+    tracker = get_tracker(RELIABILITY_TRACKER)
+    reliable = reliable_pairs(true_video, uv[0].astype(np.float32), uv, tracker, threshold_px=rules.reliable_px) & visible
     reliable[0] = False
     if reliable.sum() < min_pairs:
         rejected[f"fewer than {min_pairs} reliable pairs"] += 1
         return None
-    per_bucket = [int(reliable[start : start + BUCKET].sum()) for start in range(1, horizon, BUCKET)]
-    if max(per_bucket, default=0) < MIN_BUCKET_PAIRS:  # State Alignment would score no bucket
-        rejected[f"no horizon bucket with {MIN_BUCKET_PAIRS} reliable pairs"] += 1
+    bucket = rules.bucket_frames
+    per_bucket = [int(reliable[start : start + bucket].sum()) for start in range(1, horizon, bucket)]
+    if max(per_bucket, default=0) < rules.min_bucket_pairs:  # State Alignment would score no bucket
+        rejected[f"no horizon bucket with {rules.min_bucket_pairs} reliable pairs"] += 1
         return None
     return CaseAnswer(
         camera=camera.astype(np.float32),
@@ -353,26 +380,50 @@ def estimate_depth_scale(store: Store, candidates: list[_Candidate], *, samples:
 
 def make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], rules: SplitRules = SplitRules(),
                *, progress: Callable[[int, int], None] | None = None) -> Split:
-    """Choose cases and write ``out/split.json`` and ``out/answers/<case>.npz``."""
-    from wildworld._atomic import atomic_path
+    """Choose cases and write ``out/split.json`` and ``out/answers/<case>.npz``.
 
+    One line per stage (the rules are numbered as in the module docstring)."""
+    store = _open_split_store(store_path)  # needs the skeleton and camera streams
+    scripts = _synthetic_sources(store)  # sample id -> synthetic script, where there is one
+    synthetic = bool(scripts) and len(scripts) == len(store.samples)
+    idle = _idle_keys(store, rules, synthetic)  # rule 3: the actions that do not count
+    rejected: Counter = Counter()  # how many windows each rule refused (for the error message)
+    candidates = _candidates(store, rules, idle, _group_names(synthetic), rejected)  # rules 1-3
+    scale, scale_source = _depth_scale(store, rules, synthetic, candidates)  # rule 4: metres per depth code
+    visibility = Visibility(scale, rules.depth_tolerance_m, rules.depth_tolerance_rel)
+    chosen = _choose_cases(store, candidates, rules, visibility, rejected, progress)  # rules 4-7
+    if not chosen:
+        reasons = ", ".join(f"{reason}: {count}" for reason, count in rejected.most_common()) or "the store has no samples"
+        raise SplitError(f"{store_path}: no window satisfies the split rules (horizon {rules.horizon}); rejected by rule: {reasons}")
+    cases, answers = _write_answers(Path(out), chosen, rules, scripts)  # answers/<case>.npz
+    doc = _split_document(store, store_path, rules, idle, scale, scale_source, cases, answers)  # rule 8
+    _write_split(Path(out), doc)
+    return load_split(out)
+
+
+def _open_split_store(store_path: str | os.PathLike[str]) -> Store:
+    expect_kind(store_path, "store", purpose="to make a split from")  # a part, a split...: say what it is
     store = open_store(store_path)
     if "skeleton" not in store.streams or "camera" not in store.streams:
         raise SplitError(f"{store_path}: a WildBench split needs the skeleton and camera streams")
-    scripts = _synthetic_sources(store)
-    synthetic = bool(scripts) and len(scripts) == len(store.samples)
-    idle = _idle_keys(store, rules, synthetic)
-    rejected: Counter = Counter()
-    candidates = _candidates(store, rules, idle, _group_names(synthetic), rejected)
+    return store
+
+
+def _depth_scale(store: Store, rules: SplitRules, synthetic: bool, candidates: list[_Candidate]) -> tuple[float | None, str]:
+    """Metres per depth code for the occlusion test, and where the number comes from."""
     if rules.depth_scale is not None:
-        scale, scale_source = rules.depth_scale, "given"
-    elif synthetic:
-        scale, scale_source = _SYNTH_DEPTH_SCALE, "synthetic world"
-    elif "depth" in store.streams:
-        scale, scale_source = estimate_depth_scale(store, candidates), "calibrated on joints"
-    else:
-        scale, scale_source = None, "no depth stream: occlusion not tested"
-    rule = Visibility(scale, rules.depth_tolerance_m, rules.depth_tolerance_rel)
+        return rules.depth_scale, "given"
+    if synthetic:
+        return _SYNTH_DEPTH_SCALE, "synthetic world"
+    if "depth" in store.streams:
+        return estimate_depth_scale(store, candidates), "calibrated on joints"
+    return None, "no depth stream: occlusion not tested"
+
+
+def _choose_cases(store: Store, candidates: list[_Candidate], rules: SplitRules, visibility: Visibility,
+                  rejected: Counter, progress: Callable[[int, int], None] | None) -> list[tuple[_Candidate, CaseAnswer]]:
+    """Rules 4-7: strata in a seeded order, one case at a time from each, windows that do not
+    overlap an earlier case and pass the visibility and reliability rules; in sample order."""
     rng = np.random.default_rng(rules.seed)
     strata: dict[tuple, list[_Candidate]] = defaultdict(list)
     for candidate in candidates:
@@ -392,7 +443,7 @@ def make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], 
                 span = (candidate.start, candidate.start + rules.horizon)
                 if any(span[0] < b and a < span[1] for a, b in taken[candidate.sample_id]):
                     continue
-                answer = _window_answer(store, candidate, rules.horizon, rule, rules.min_visible_joints, rules.min_reliable_pairs, rejected)
+                answer = _window_answer(store, candidate, rules, visibility, rejected)
                 if answer is None:
                     continue
                 taken[candidate.sample_id].append(span)
@@ -400,11 +451,12 @@ def make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], 
                 if progress is not None:
                     progress(len(chosen), rules.cases)
                 break
-    if not chosen:
-        reasons = ", ".join(f"{reason}: {count}" for reason, count in rejected.most_common()) or "the store has no samples"
-        raise SplitError(f"{store_path}: no window satisfies the split rules (horizon {rules.horizon}); rejected by rule: {reasons}")
-    chosen.sort(key=lambda item: (item[0].sample_id, item[0].start))
-    out = Path(out)
+    return sorted(chosen, key=lambda item: (item[0].sample_id, item[0].start))
+
+
+def _write_answers(out: Path, chosen: list[tuple[_Candidate, CaseAnswer]], rules: SplitRules,
+                   scripts: dict[str, dict]) -> tuple[list[dict], dict[str, dict]]:
+    """``answers/<case>.npz`` of every case; the cases and answer entries of ``split.json``."""
     cases, answers = [], {}
     for number, (candidate, answer) in enumerate(chosen):
         case_id = f"wb{number:04d}"
@@ -417,27 +469,48 @@ def make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], 
         cases.append(Case(case_id, candidate.sample_id, candidate.start, rules.horizon,
                           {"group": group, "species": list(species), "weapon": weapon},
                           candidate.slot, answer.points, scripts.get(candidate.sample_id)).to_json())
+    return cases, answers
+
+
+def _split_document(store: Store, store_path, rules: SplitRules, idle: list[tuple[int, int]], scale: float | None,
+                    scale_source: str, cases: list[dict], answers: dict[str, dict]) -> dict[str, Any]:
+    """``split.json``: versions, the store's identity, the rules, the cases and answers, and
+    the checksum over all of it but the store's location."""
     doc: dict[str, Any] = {
         "benchmark": "wildbench",
         "benchmark_version": BENCHMARK_VERSION,
         "split_version": SPLIT_VERSION,
         "store": str(Path(store_path).resolve()),
-        "store_identity": store_identity(store.manifest),
+        "store_identity": store_identity(store.manifest.document),
         "fps": store.fps,
         "resolution": list(store.resolution) if store.resolution else list(store.samples[0].size),
-        "rules": {**asdict(rules), "idle_keys": [list(k) for k in idle], "depth_scale": scale},
+        "rules": rules.to_json(idle_keys=[list(k) for k in idle], depth_scale=scale),
         "depth_scale_source": scale_source,
-        "reliability": {"tracker": f"{RELIABILITY_TRACKER}-{get_tracker(RELIABILITY_TRACKER).version}", "threshold_px_256": RELIABLE_PX},
+        "reliability": {"tracker": f"{RELIABILITY_TRACKER}-{get_tracker(RELIABILITY_TRACKER).version}",
+                        "threshold_px_256": rules.reliable_px},
         "requested_cases": rules.cases,
         "strata": dict(sorted(Counter(_label(c["stratum"]) for c in cases).items())),
         "cases": cases,
         "answers": answers,
     }
     doc["checksum"] = _checksum(doc)
+    return doc
+
+
+def _write_split(out: Path, doc: dict[str, Any]) -> None:
     validate_document(doc, "wildbench_split", path=out / SPLIT_FILE)
     with atomic_path(out / SPLIT_FILE) as tmp:
         tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
-    return load_split(out)
+
+
+def _refuse_another_kind(path: Path) -> None:
+    """A directory without split.json that is something else (a store, inputs...) says so."""
+    try:
+        kind = classify_path(path)
+    except WildWorldError:
+        return  # nothing recognisable: the generic message follows
+    raise SplitError(f"{path}: this is {describe_kind(kind)}, not a WildBench split; "
+                     + ("make one of it with `wildbench split STORE --out DIR`" if kind == "store" else "pass the split directory"))
 
 
 def _label(stratum: dict) -> str:
@@ -451,6 +524,8 @@ def load_split(path: str | os.PathLike[str], *, store: str | os.PathLike[str] | 
     (it is still checked against the split's manifest checksum when opened)."""
     path = Path(path)
     file = path / SPLIT_FILE if path.is_dir() else path
+    if path.is_dir() and not file.exists():
+        _refuse_another_kind(path)
     doc = read_document(file, "wildbench_split", error=SplitError, version_key="split_version",
                         missing="no split here (make one with `wildbench split STORE --out DIR`)")
     if doc["checksum"] not in (_checksum(doc), _legacy_checksum(doc)):

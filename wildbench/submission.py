@@ -15,8 +15,8 @@ import re
 import stat
 from pathlib import Path
 
+from wildworld.findings import Finding, ValidationReport
 from wildworld.schemas import read_document
-from wildworld.validate import Finding, ValidationReport
 from wildworld.video import iter_frames, probe_video
 
 from .errors import SubmissionError

@@ -1,86 +1,9 @@
-"""Atomic file writes and safe paths: a crash never leaves a file that looks complete."""
+"""Old private home of :mod:`wildworld.files`, kept only for modules not yet moved to it.
 
-from __future__ import annotations
+New code imports :mod:`wildworld.files`; this module re-exports it and will go once nothing
+imports it (the synthetic world's writer and wildbench's runner and leaderboard still do).
+"""
 
-import contextlib
-import os
-import uuid
-from pathlib import Path
-from typing import Iterator
+from .files import TEMP_MARK, atomic_path, fsync_dir, safe_join, sha256_file, temp_name
 
-from .errors import WildWorldError
-
-__all__ = ["atomic_path", "temp_name", "safe_join", "fsync_dir"]
-
-#: Marker inside temporary names; anything carrying it is never a finished file.
-TEMP_MARK = ".wwtmp-"
-
-
-def temp_name(path: Path) -> Path:
-    """A sibling temporary path that cannot be mistaken for the final file."""
-    return path.with_name(f"{path.name}{TEMP_MARK}{uuid.uuid4().hex[:12]}")
-
-
-def fsync_dir(directory: Path) -> None:
-    """Flush a directory entry (after a rename) where the platform allows it."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str], *, durable: bool = False) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it over ``path`` only on success.
-
-    The caller writes the temporary file (or directory) completely inside the ``with`` block.
-    On an exception the temporary file is removed and ``path`` is untouched.
-    """
-    final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_name(final)
-    try:
-        yield tmp
-        if durable and tmp.is_file():
-            with open(tmp, "rb+") as handle:
-                os.fsync(handle.fileno())
-        os.replace(tmp, final)
-        if durable:
-            fsync_dir(final.parent)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            tmp.unlink()
-        if tmp.is_dir():
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def safe_join(root: str | os.PathLike[str], relative: str) -> Path:
-    """Join ``relative`` under ``root``, refusing anything that would land outside it.
-
-    Refuses absolute paths, drive letters, ``..`` components, empty names and backslashes.
-    """
-    text = str(relative)
-    parts = text.split("/")
-    if (
-        not text
-        or text.startswith("/")
-        or "\\" in text
-        or (len(text) > 1 and text[1] == ":")
-        or any(part in ("", ".", "..") for part in parts)
-        or "\x00" in text
-    ):
-        raise WildWorldError(f"refusing unsafe relative path {relative!r}: it must stay inside {root}")
-    base = Path(root).resolve()
-    candidate = (base / text).resolve()
-    if candidate != base and base not in candidate.parents:
-        raise WildWorldError(f"refusing path {relative!r}: it resolves outside {root}")
-    return base / text
+__all__ = ["TEMP_MARK", "atomic_path", "fsync_dir", "safe_join", "sha256_file", "temp_name"]

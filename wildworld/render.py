@@ -16,7 +16,7 @@ from typing import Iterator, Sequence
 import cv2
 import numpy as np
 
-from ._atomic import atomic_path
+from .files import atomic_path
 from .geometry import DEFAULT_NEAR, clip_segment_to_near, world_to_camera
 from .release.sample import Sample, open_sample
 from .video.decode import iter_frames

@@ -9,8 +9,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from wildworld.layout import NOT_A_DATASET as _NOT_A_DATASET
-
 from ._common import EXIT_OK, EXIT_PROBLEMS, console, fail, friendly, print_json, warn
 
 app = typer.Typer(
@@ -30,18 +28,15 @@ def validate(
     decode: bool = typer.Option(True, "--decode/--no-decode", help="Decode the first and last frame of each video."),
 ) -> None:
     """Report every problem at once. Exit 0 valid, 1 problems found, 2 usage error (not a dataset)."""
+    from wildworld import classify_path
     from wildworld.validate import validate_path
 
     from ._render import validation_table
 
     reports = []
     for path in paths:
-        if not path.exists():
-            raise fail(f"{path}: no such file or directory")
-        report = validate_path(path, decode_ends=decode)
-        if report.kind == "part" and report.samples == 0:
-            raise fail(f"{path}: not a dataset: {_NOT_A_DATASET}")
-        reports.append(report)
+        classify_path(path)  # a path that holds no dataset is a usage error, said in one line
+        reports.append(validate_path(path, decode_ends=decode))
     if json_output:
         print_json({"valid": all(r.ok for r in reports), "reports": [r.to_dict() for r in reports]})
     else:
@@ -58,30 +53,11 @@ def info(
     top: int = typer.Option(5, help="How many of the most played actions to list."),
 ) -> None:
     """Frames, duration, entities, invalid-camera count and the top actions."""
-    from wildworld import layout
-    from wildworld.info import part_info, root_info, sample_info
-    from wildworld.validate import list_part_dirs
+    from wildworld.info import path_info
 
     from ._render import info_tables
 
-    if not path.exists():
-        raise fail(f"{path}: no such file or directory")
-    if not path.is_dir():
-        raise fail(f"{path}: not a directory; {_NOT_A_DATASET}")
-    from wildworld.store import layout as store_layout
-
-    if (path / store_layout.MANIFEST_FILE).exists():
-        from wildworld.store.info import store_info
-
-        data = store_info(path)
-    elif layout.is_sample_dir(path):
-        data = sample_info(path, top=top)
-    elif layout.list_sample_dirs(path):
-        data = part_info(path, top=top)
-    elif list_part_dirs(path):
-        data = root_info(path, top=top)
-    else:
-        raise fail(f"{path}: not a dataset: {_NOT_A_DATASET}")
+    data = path_info(path, top=top)
     if json_output:
         print_json(data)
     else:
@@ -173,8 +149,9 @@ def convert(
     strict: bool = typer.Option(False, "--strict", help="Fail if any sample is bad instead of skipping it."),
 ) -> None:
     """Convert release samples into a store (Zarr v3 + videos + WebDataset + Parquet). Resumable."""
+    from wildworld.store import ConvertOptions
     from wildworld.store.convert import convert as run_convert
-    from wildworld.store.extract import ALL_STREAMS, ConvertOptions
+    from wildworld.store.options import ALL_STREAMS
 
     from ._common import progress_bar
 
@@ -216,11 +193,13 @@ def stats(
     recompute: bool = typer.Option(False, "--recompute", help="Recompute from the arrays and compare with the stored file."),
 ) -> None:
     """Per-field mean/std/min/max and exact global quantiles (stored as stats.json)."""
+    from wildworld.classify import expect_kind
     from wildworld.store.reader import open_store
     from wildworld.store.stats import compute_stats, read_stats
 
     from ._render import stats_table
 
+    expect_kind(store, "store")
     opened = open_store(store)
     stored = read_stats(store)
     if recompute:

@@ -16,7 +16,9 @@ from typing import Any, Iterator, Sequence
 import torch
 from torch.utils.data import DataLoader
 
+from ..classify import expect_kind
 from ..errors import OptionError, WildWorldError
+from ..store.backends import is_url
 from .collate import collate
 from .dataset import WildWorldDataset
 from .stream import WildWorldStream
@@ -76,11 +78,11 @@ def peek(
     seed: int = 0,
 ) -> PeekResult:
     """Iterate up to ``batches`` shuffled batches of ``window``-frame windows from ``store``."""
+    if not is_url(store):
+        expect_kind(store, "store", purpose="to load from")  # a release part, a split...: say what it is
     if stream:
-        from ..store.reader import open_store
-
         dataset: Any = WildWorldStream(store, window=window, streams=streams, seed=seed)
-        items = sum(int(entry.get("clips", 0)) for entry in open_store(store).manifest["samples"])  # clips
+        items = sum(entry.clips for entry in dataset.manifest.samples)  # clips
     else:
         dataset = WildWorldDataset(store, window=window, streams=streams) if streams else WildWorldDataset(store, window=window)
         items = len(dataset)

@@ -1,0 +1,124 @@
+"""What a path holds, decided in one place: every command that takes a directory asks here,
+so "validate", "info" and every error about the wrong kind of directory agree.
+
+    classify_path("sample_data/data_part1")          # -> "part"
+    expect_kind("sample_data/data_part1", "store")   # NotADatasetError: it is a release part ...
+
+| kind         | recognised by                                                              |
+|--------------|----------------------------------------------------------------------------|
+| `store`      | ``manifest.json`` (a finished conversion)                                  |
+| `split`      | ``split.json`` (WildBench split and answer key; also the file itself)      |
+| `inputs`     | ``cases.json`` (WildBench conditioning packages)                           |
+| `submission` | ``submission.json``, or ``*.mp4`` files that are not sample streams        |
+| `sample`     | at least one release stream file (``rgb.mp4``, ``depth.mkv``, ...)         |
+| `part`       | sample directories directly inside                                         |
+| `root`       | part directories directly inside                                           |
+
+Markers are tested in this order, so a store converted into a part directory is a store.
+Anything else raises :class:`~wildworld.errors.NotADatasetError` (a file, an empty directory,
+an unfinished conversion...), with a message that says what was found; a missing path raises
+:class:`~wildworld.errors.MissingFileError`. The WildBench file names are wildbench's; a test
+checks that they agree with the ones here (wildworld never imports wildbench).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal, get_args
+
+from . import layout
+from .errors import MissingFileError, NotADatasetError, OptionError
+from .store import layout as store_layout
+
+__all__ = ["PathKind", "PATH_KINDS", "classify_path", "expect_kind", "describe_kind", "BENCH_MARKERS"]
+
+PathKind = Literal["sample", "part", "root", "store", "split", "inputs", "submission"]
+PATH_KINDS: tuple[str, ...] = get_args(PathKind)
+
+#: The file that marks each WildBench directory (owned by wildbench.split, .inputs, .submission).
+BENCH_MARKERS = {"split": "split.json", "inputs": "cases.json", "submission": "submission.json"}
+
+_NAMES = {
+    "sample": "a release sample directory",
+    "part": "a release part directory",
+    "root": "a data root of release part directories",
+    "store": "a converted store",
+    "split": "a WildBench split",
+    "inputs": "a WildBench inputs directory",
+    "submission": "a WildBench submission",
+}
+
+# How to get what a command wants from what it was given: (given, wanted) -> the next step.
+_NEXT_STEP = {
+    ("sample", "store"): "convert it first: wildworld convert {path} STORE",
+    ("part", "store"): "convert it first: wildworld convert {path} STORE",
+    ("root", "store"): "convert its parts first: wildworld convert {path}/data_part<N> STORE",
+    ("store", "split"): "make a split of it first: wildbench split {path} --out SPLIT",
+    ("inputs", "split"): "pass the split directory these inputs were written from",
+    ("submission", "split"): "pass the split directory with --split and the submission as the argument",
+    ("split", "store"): "pass the store the split was made from (its path is in split.json)",
+}
+
+
+def describe_kind(kind: str) -> str:
+    """``"a release part directory"`` for ``"part"`` (for messages)."""
+    return _NAMES.get(kind, kind)
+
+
+def classify_path(path: str | os.PathLike[str]) -> PathKind:
+    """The kind of ``path`` (see the module docstring for the rules)."""
+    target = Path(path)
+    if not target.exists():
+        raise MissingFileError(f"{target}: no such file or directory")
+    if target.is_file():
+        if target.name == BENCH_MARKERS["split"]:
+            return "split"
+        raise NotADatasetError(f"{target}: not a directory; {layout.NOT_A_DATASET}")
+    if not target.is_dir():
+        raise NotADatasetError(f"{target}: not a regular directory; {layout.NOT_A_DATASET}")
+    if (target / store_layout.MANIFEST_FILE).is_file():
+        return "store"
+    for kind in ("split", "inputs", "submission"):
+        if (target / BENCH_MARKERS[kind]).is_file():
+            return kind  # type: ignore[return-value]
+    if layout.is_sample_dir(target):
+        return "sample"
+    if layout.list_sample_dirs(target):
+        return "part"
+    if layout.list_part_dirs(target):
+        return "root"
+    if (target / store_layout.WORK_DIR).is_dir():
+        raise NotADatasetError(f"{target}: not a dataset: an unfinished conversion (no {store_layout.MANIFEST_FILE} yet); "
+                               "run `wildworld convert` again with the same arguments to finish it")
+    children = list(target.iterdir())
+    if any(child.suffix == ".mp4" and child.is_file() for child in children):
+        return "submission"  # videos without submission.json: `wildbench check` says what is missing
+    found = "an empty directory" if not children else "a directory without samples, parts or a store"
+    raise NotADatasetError(f"{target}: not a dataset: {found}; {layout.NOT_A_DATASET}")
+
+
+def _check_kinds(kinds) -> None:
+    for kind in kinds:
+        if kind not in PATH_KINDS:
+            raise OptionError(f"unknown path kind {kind!r}; kinds are {', '.join(PATH_KINDS)}")
+
+
+def _mismatch(path, kind: str, wanted: tuple[str, ...], purpose: str) -> str:
+    expected = " or ".join(describe_kind(k) for k in wanted)
+    steps = [_NEXT_STEP[(kind, k)].format(path=path) for k in wanted if (kind, k) in _NEXT_STEP]
+    message = f"this is {describe_kind(kind)}, not {expected}{' ' + purpose if purpose else ''}"
+    return message + (f"; {steps[0]}" if steps else "")
+
+
+def expect_kind(path: str | os.PathLike[str], *wanted: PathKind, purpose: str = "") -> PathKind:
+    """:func:`classify_path`, raising :class:`NotADatasetError` unless the kind is one of
+    ``wanted``; the message says what ``path`` is, what was expected and the next step.
+
+    ``purpose`` completes "expected ... {purpose}" (e.g. ``"to make a split from"``)."""
+    _check_kinds(wanted)
+    kind = classify_path(path)
+    if kind in wanted:
+        return kind
+    raise NotADatasetError(f"{path}: {_mismatch(path, kind, wanted, purpose)}")
+
