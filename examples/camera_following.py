@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         table = run(MODELS[args.model](), args.bench / "inputs", args.bench / "split", args.bench,
                     references=references, workers=args.workers)
-    except wildbench.WildBenchError as exc:  # a user mistake: one line, no traceback
+    except (wildbench.WildBenchError, NotImplementedError) as exc:  # a user mistake or the unfilled stub: one line
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(table)

@@ -100,7 +100,12 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CaseSegment:
-    """Frames ``[start, end)`` during which the tracked player plays one clip once."""
+    """Frames ``[start, end)`` during which the tracked player plays one clip once.
+
+    >>> segment = load_inputs("out/demo/bench/inputs")[0].segments[0]
+    >>> segment.start, segment.key == (segment.motion_bank_id, segment.motion_id)
+    (0, True)
+    """
 
     start: int
     end: int
@@ -173,7 +178,12 @@ class CaseActions:
 
 @dataclass(frozen=True)
 class CaseCaption:
-    """The templated caption of frames ``[start, end)`` (``captions.json``)."""
+    """The templated caption of frames ``[start, end)`` (``captions.json``).
+
+    >>> caption = load_inputs("out/demo/bench/inputs")[0].captions[0]
+    >>> caption.start, caption.text.startswith(f"frames 0-{caption.end - 1} ")
+    (0, True)
+    """
 
     start: int
     end: int
@@ -463,8 +473,8 @@ def write_submission(
     >>> frozen = {case.case_id: [case.first_frame] * case.horizon for case in inputs}
     >>> report = write_submission("out/demo/bench/sub_doc", frozen, inputs=inputs, model="still",
     ...                           version="1.0", conditioning=["first_frame"])
-    >>> report.ok, sorted(os.listdir("out/demo/bench/sub_doc"))[-1]
-    (True, 'submission.json')
+    >>> report.ok, sorted(os.listdir("out/demo/bench/sub_doc"))[:2]
+    (True, ['submission.json', 'wb0000.mp4'])
     """
     import shutil
 

@@ -64,8 +64,8 @@ def legend_strip(keys: Sequence[str], width: int, *, height: int = 28) -> np.nda
     """An RGB strip ``(height, width, 3)`` with a colour swatch and the name of each skeleton key.
 
     >>> strip = legend_strip(["n0_1", "w0_3", "m0_21"], 480)
-    >>> strip.shape, tuple(strip[14, 12])        # the first swatch: the player's white
-    ((28, 480, 3), (255, 255, 255))
+    >>> strip.shape, strip[14, 12].tolist()        # the first swatch: the player's white
+    ((28, 480, 3), [255, 255, 255])
     """
     from .release.skeleton import parse_skeleton_key
 

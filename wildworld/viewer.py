@@ -44,7 +44,12 @@ __all__ = ["ViewResult", "view_sample"]
 @dataclass(frozen=True)
 class ViewResult:
     """What :func:`view_sample` logged: the file written (None when streamed to a viewer), the
-    sample, the frames, every entity path, and what could not be shown (one line each)."""
+    sample, the frames, every entity path, and what could not be shown (one line each).
+
+    >>> result = view_sample("sample_data/data_part1", sample_id="000001", out="out/view/000001.rrd", max_frames=2)
+    >>> result.sample_id, [e for e in result.entities if e.startswith("state/player")]
+    ('000001', ['state/player/hp', 'state/player/sp'])
+    """
 
     path: Path | None
     sample_id: str
