@@ -107,7 +107,6 @@ def test_docstring_examples_run(name, demo_store, demo_bench, monkeypatch):
             for old, new in _substitutions(demo_store, demo_bench).items():
                 example.source = example.source.replace(old, new)
         if test.examples:
-            test.globs.setdefault("load_inputs", importlib.import_module("wildbench").load_inputs)
             runner.run(test)
             ran += len(test.examples)
     assert ran > 0, f"{name} has no docstring example"

@@ -16,7 +16,7 @@ from .errors import SubmissionError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["Frames", "encode_case", "write_state", "same_directory", "retarget"]
+__all__ = ["Frames", "encode_case", "write_state", "same_directory", "publish", "retarget"]
 
 Frames = Union[np.ndarray, Iterable[np.ndarray]]
 
@@ -81,6 +81,26 @@ def same_directory(a: Path, b: Path) -> bool:
 
     names = lambda d: sorted(e.name for e in d.iterdir() if not e.name.startswith("."))  # noqa: E731
     return names(a) == names(b) and all(filecmp.cmp(a / n, b / n, shallow=False) for n in names(a))
+
+
+def publish(staging: Path, directory: Path) -> None:
+    """Rename the finished ``staging`` directory to ``directory``, replacing what is there; if
+    the second rename fails, the previous content is put back."""
+    import shutil
+
+    from wildworld._atomic import temp_name
+
+    if not directory.exists():
+        os.replace(staging, directory)
+        return
+    old = temp_name(directory)
+    os.replace(directory, old)
+    try:
+        os.replace(staging, directory)
+    except BaseException:
+        os.replace(old, directory)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def retarget(report: ValidationReport, staging: Path, directory: Path) -> ValidationReport:

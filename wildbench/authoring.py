@@ -28,7 +28,7 @@ from wildworld.release.sample import Camera
 from wildworld.schemas import load_format_schema, loads_strict, validate_document
 from wildworld.validate import ValidationReport
 
-from ._authoring_io import Frames, encode_case, retarget, same_directory, write_state
+from ._authoring_io import Frames, encode_case, publish, retarget, same_directory, write_state
 from .errors import SubmissionError, WildBenchError
 from .submission import SUBMISSION_FILE, check_submission, read_submission_info, submission_file
 
@@ -514,8 +514,8 @@ def write_submission(
         jobs = [(case_id, "video", frames) for case_id, frames in videos.items()]
         jobs += [(case_id, "counterfactual", frames) for case_id, frames in (counterfactual or {}).items()]
         for number, (case_id, kind, frames) in enumerate(jobs):
-            encode_case(staging / submission_file(case_id, kind), frames, case_id=case_id, horizon=cases[case_id].horizon,
-                    fps=split.fps, crf=crf)
+            encode_case(staging / submission_file(case_id, kind), frames, case_id=case_id,
+                        horizon=cases[case_id].horizon, fps=split.fps, crf=crf)
             if progress is not None:
                 progress(number + 1, len(jobs))
         for case_id, state in (states or {}).items():
@@ -527,19 +527,11 @@ def write_submission(
             raise InvalidSubmissionError(
                 f"{directory}: the written submission fails the checks ({len(report.errors)} problems, first: {first.code}: "
                 f"{Path(first.path).name}: {first.message}); nothing was written", retarget(report, staging, directory))
-        if occupied and not overwrite:
-            if not same_directory(staging, directory):
-                raise SubmissionError(f"{directory}: holds a submission of the same model and version with other files; "
-                                      "pass overwrite=True to replace it, or write to a new directory")
-        elif occupied:
-            old = temp_name(directory)
-            os.replace(directory, old)
-            os.replace(staging, directory)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            if directory.is_dir():
-                shutil.rmtree(directory)  # empty but for hidden entries
-            os.replace(staging, directory)
+        if occupied and not overwrite and not same_directory(staging, directory):
+            raise SubmissionError(f"{directory}: holds a submission of the same model and version with other files; "
+                                  "pass overwrite=True to replace it, or write to a new directory")
+        if overwrite or not occupied:
+            publish(staging, directory)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

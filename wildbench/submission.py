@@ -32,6 +32,7 @@ from wildworld.validate import Finding, ValidationReport
 from wildworld.video import iter_frames, probe_video
 
 from .errors import SubmissionError
+
 __all__ = ["check_submission", "read_submission_info", "submission_file", "SplitLike", "SUBMISSION_FILE",
            "FILE_KINDS", "MIN_SIDE", "MAX_SIDE"]
 
@@ -41,7 +42,7 @@ MIN_SIDE, MAX_SIDE = 64, 4096
 FILE_KINDS = {"video": ".mp4", "counterfactual": ".cf.mp4", "state": ".state.csv"}
 _SUFFIX_KIND = {suffix: kind for kind, suffix in FILE_KINDS.items()}
 # Case ids hold no dot, so the suffix is everything from the first dot (used with fullmatch).
-_CASE_FILE = re.compile(r"(?P<case>[A-Za-z0-9_-]+)(?P<suffix>\.mp4|\.cf\.mp4|\.state\.csv)")
+_CASE_FILE = re.compile(r"(?P<case>[A-Za-z0-9_-]+)(?P<suffix>" + "|".join(map(re.escape, FILE_KINDS.values())) + ")")
 
 
 class _CaseLike(Protocol):
@@ -84,6 +85,7 @@ def check_submission(directory: str | os.PathLike[str], split: SplitLike, *, dec
     ``decode`` also decodes the first ``horizon`` frames of every video, as the evaluation
     will. The report's ``ok`` is False when any finding is an error.
 
+    >>> from wildbench import load_inputs
     >>> inputs = load_inputs("out/demo/bench/inputs")
     >>> report = check_submission("out/demo/bench/sub_frozen", inputs)
     >>> report.ok, report.samples == len(inputs)
