@@ -5,11 +5,18 @@
     wildbench.make_baseline("oracle", split, "SUB")        # reference submissions
     results  = wildbench.runner("SUB", "SPLIT", "RESULTS.json")
 
+For model authors (docs/quickstart-model-authors.md):
+
+    inputs = wildbench.load_inputs("INPUTS")               # typed cases, RGB first frames
+    wildbench.write_submission("SUB", {case.case_id: frames for ...}, inputs=inputs,
+                               model="my-model", version="1.0", conditioning=["first_frame"])
+
 See docs/wildbench.md.
 """
 
 from __future__ import annotations
 
+from .authoring import CONDITIONING, InputCase, Inputs, InputsError, InvalidSubmissionError, load_inputs, write_submission
 from .baselines import BASELINES, make_baseline
 from .errors import SplitError, SubmissionError, WildBenchError
 from .runner import evaluate, read_results
@@ -23,6 +30,11 @@ from .version import BENCHMARK_VERSION, SCORING_VERSION, SPLIT_VERSION
 __all__ = [
     "BASELINES",
     "BENCHMARK_VERSION",
+    "CONDITIONING",
+    "InputCase",
+    "Inputs",
+    "InputsError",
+    "InvalidSubmissionError",
     "SCORING_VERSION",
     "SPLIT_VERSION",
     "Split",
@@ -35,6 +47,7 @@ __all__ = [
     "check_submission",
     "evaluate",
     "get_metric",
+    "load_inputs",
     "load_split",
     "make_baseline",
     "make_split",
@@ -42,4 +55,5 @@ __all__ = [
     "to_html",
     "to_markdown",
     "write_inputs",
+    "write_submission",
 ]

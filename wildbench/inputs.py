@@ -41,10 +41,13 @@ _README = """# WildBench inputs
 
 One directory per case. A model sees frame 0 and the conditioning below, and must generate
 the next frames of the {horizon}-frame window ({fps:g} fps, {width}x{height}).
+Every key of every file, and how to submit and read the results: docs/quickstart-model-authors.md
+(wildworld repository). In Python: `wildbench.load_inputs(THIS_DIR)` reads these files as typed
+cases (first frame in RGB) and `wildbench.write_submission(...)` writes and checks a submission.
 
 | file | what it holds |
 |---|---|
-| `first_frame.png` | frame 0, RGB |
+| `first_frame.png` | frame 0, RGB PNG (OpenCV's `cv2.imread` returns BGR: convert it) |
 | `actions.json` | per frame `t`: the tracked player's action `(motion_bank_id, motion_id)`, its vocabulary id (`cases.json` vocabulary), and its phase `motion_frame`; `segments`: runs of one clip |
 | `captions.json` | one templated caption per action segment |
 | `camera.json` | per frame: `K` = (fx, fy, cx, cy) pixels, `position` (world), `rotation` = camera-to-world quaternion (x, y, z, w) in the OpenGL camera frame (x right, y up, looking down -z) |

@@ -1,4 +1,4 @@
-"""``wildworld``: validate, inspect, render, generate, convert and download WildWorld data."""
+"""``wildworld``: validate, inspect, render, view, generate, convert and download WildWorld data."""
 
 from __future__ import annotations
 
@@ -88,6 +88,34 @@ def render(
         console.print(f"wrote {escape(str(result.video))} ({result.frames} frames)")
     if result.sheet:
         console.print(f"wrote {escape(str(result.sheet))}")
+
+
+@app.command()
+@friendly
+def view(
+    source: Path = typer.Argument(..., help="A sample directory, a part directory or a converted store."),
+    sample: Optional[str] = typer.Option(None, "--sample", help="Sample id (needed for a part directory or a store)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Recording to write (.rrd); open it with `rerun FILE.rrd`."),
+    max_frames: Optional[int] = typer.Option(None, "--max-frames", min=1, help="Log only the first N frames."),
+    depth_scale: Optional[float] = typer.Option(None, "--depth-scale", help="Metres per depth code (default: the synthetic world's; else depth stays 2-D)."),
+) -> None:
+    """Log a sample to Rerun (RGB, depth, 3-D skeletons, camera frustum, action and state timelines).
+
+    Without --out: opens the Rerun viewer where a display exists, else writes <sample id>.rrd."""
+    import os
+    import sys
+
+    from wildworld.viewer import view_sample
+
+    display = sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if out is None and not display:
+        out = Path(f"{sample or source.resolve().name}.rrd")
+    with console.status(f"logging {escape(str(source))} to Rerun"):
+        result = view_sample(source, sample_id=sample, out=out, spawn=out is None, max_frames=max_frames, depth_scale=depth_scale)
+    for message in result.warnings:
+        warn(message)
+    where = f"wrote {escape(str(result.path))}; open it with: rerun {escape(str(result.path))}" if result.path else "sent to the Rerun viewer"
+    console.print(f"{where} ({result.frames} frames, {len(result.entities)} entities)")
 
 
 def _resolution(text: str) -> tuple[int, int]:
