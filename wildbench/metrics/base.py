@@ -55,6 +55,7 @@ __all__ = [
     "SplitFacts",
     "failed_case",
     "register",
+    "unregister",
     "get_metric",
     "available_metrics",
     "select_metrics",
@@ -260,6 +261,14 @@ def register(metric: Metric) -> Metric:
     return metric
 
 
+def unregister(name: str) -> Metric:
+    """Remove a metric from the registry (plug-ins and tests); returns it."""
+    try:
+        return _REGISTRY.pop(name)
+    except KeyError:
+        raise WildBenchError(f"no metric {name!r} to unregister") from None
+
+
 def get_metric(name: str) -> Metric:
     try:
         return _REGISTRY[name]
@@ -395,11 +404,8 @@ def _close(a: Any, b: Any, tolerance: float) -> bool:
 
 def check_aggregate(metric: Metric, per_case: list[dict], split: SplitFacts, stored: dict, *,
                     tolerance: float = 1e-9) -> str | None:
-    """None when ``stored`` is what ``metric.aggregate(per_case, split)`` gives, else what differs."""
+    """None when ``stored`` is what ``metric.aggregate(per_case, split)`` gives, else the keys
+    that differ."""
     fresh = metric.aggregate(per_case, split)
-    for key, value in fresh.items():
-        if key not in stored:
-            return f"lacks {key!r}"
-        if not _close(value, stored[key], tolerance):
-            return f"{key!r} does not follow from the per-case results"
-    return None
+    differ = [key for key, value in fresh.items() if key not in stored or not _close(value, stored[key], tolerance)]
+    return ", ".join(differ) if differ else None
