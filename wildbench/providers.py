@@ -1,7 +1,7 @@
 """Providers: what the runner reads for a case, exactly what its metrics' ``requires`` ask for.
 
     submitted files   -> video (decoded once), cf_video, state table     (SUB/<case_id>...)
-    the split's store -> true_video, true_depth of the case's window     (never in the answer key)
+    the split's store -> true_video, true_depth, true_state of the window (never in the answer key)
     the answer key    -> answer                                          (SPLIT/answers/<case_id>.npz)
     a temp directory  -> scratch                                         (removed after the case)
 
@@ -103,7 +103,7 @@ class CaseFiles:
             from wildworld import read_state_csv
 
             arrays["state"] = read_state_csv(self.state)
-        if provide & {"true_video", "true_depth"}:
+        if provide & {"true_video", "true_depth", "true_state"}:
             if store is None:
                 from wildworld.store.reader import open_store
 
@@ -118,7 +118,7 @@ class CaseFiles:
             if "scratch" in provide:
                 scratch = Path(tempfile.mkdtemp(prefix=f"wildbench-{self.case_id}-", dir=scratch_root))
             yield CaseData(self.case_id, arrays.get("video"), answer, self.fps, true_video=arrays.get("true_video"),
-                           true_depth=arrays.get("true_depth"), cf_video=arrays.get("cf_video"), state=arrays.get("state"),
+                           true_depth=arrays.get("true_depth"), true_state=arrays.get("true_state"), cf_video=arrays.get("cf_video"), state=arrays.get("state"),
                            scratch=scratch, horizon=self.horizon, size=self.size, track=self.track, meta=self.meta)
         finally:
             if scratch is not None:
@@ -136,4 +136,7 @@ def _true_window(store, files: CaseFiles, provide: frozenset[str]) -> dict:
     if "true_depth" in provide:
         with open_video(store.video(files.sample_id, "depth"), backend="pyav", color="gray") as reader:
             out["true_depth"] = reader.get(frames)
+    if "true_state" in provide:
+        rows = store.rows(files.sample_id, files.start, files.start + files.horizon)
+        out["true_state"] = {f.name: (rows[:, f.start] if f.width == 1 else rows[:, f.start : f.stop]) for f in store.layout.fields}
     return out

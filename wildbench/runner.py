@@ -159,7 +159,7 @@ def score_chunk(chunk: _Chunk) -> list[dict]:
     names = sorted({name for task in chunk.tasks for name in task.keys})
     scorers = {name: get_metric(name).setup(chunk.env) for name in names}
     store = None
-    if any(needs(get_metric(name).requires) & {"true_video", "true_depth"} for name in names) and chunk.tasks:
+    if any(needs(get_metric(name).requires) & {"true_video", "true_depth", "true_state"} for name in names) and chunk.tasks:
         from wildworld.store.reader import open_store
 
         store = open_store(chunk.tasks[0].files.store)

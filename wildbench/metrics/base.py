@@ -72,6 +72,8 @@ REQUIREMENTS: dict[str, str] = {
     "video": "the submitted video, (T, H, W, 3) uint8 RGB at the evaluation resolution, T = horizon",
     "true_video": "the true video of the case's window, read from the store (never copied into the answer key)",
     "true_depth": "the true depth codes of the window, (T, H, W) uint8, read from the store",
+    "true_state": "the true per-frame records of the window, read from the store: {field name: (T,) or (T, width) array} "
+                  "for every action, camera and state field of the store's layout (categories as codes, -1 missing)",
     "cf_video": "the submitted counterfactual video (<case_id>.cf.mp4), or None when the submission has none",
     "state": "the submitted explicit-state table (<case_id>.state.csv, a pyarrow.Table), or None when absent",
     "answer": "the case's answer-key arrays (CaseAnswer)",
@@ -152,6 +154,7 @@ class CaseData:
     fps: float
     true_video: np.ndarray | None = None
     true_depth: np.ndarray | None = None
+    true_state: dict | None = None
     cf_video: np.ndarray | None = None
     state: Any = None  # pyarrow.Table
     scratch: Path | None = None
