@@ -63,7 +63,7 @@ td.num .value { font-weight: 600; }
 td.num .ci { display: block; font-size: .75rem; color: var(--muted); }
 .bar { display: block; position: relative; width: 6em; height: 6px; margin: 3px 0 1px auto; background: #eaeef2;
        border-radius: 3px; }
-.bar .range { position: absolute; top: 0; bottom: 0; min-width: 2px; background: #8cb8f0; border-radius: 3px; }
+.bar .range { position: absolute; top: 0; bottom: 0; min-width: 2px; background: #6ea6ec; border-radius: 3px; }
 .bar .dot { position: absolute; top: -2px; width: 2px; height: 10px; margin-left: -1px; background: var(--fg); }
 tbody tr { background: #fff; }
 tbody tr.ceiling { background: #eef7f0; }
