@@ -50,6 +50,7 @@ class Row:
     not_computed: dict[str, str] = field(default_factory=dict)  # metric -> reason
     failures: dict[str, float] = field(default_factory=dict)  # metric -> failure rate
     source: str = ""
+    curve_measures: dict[str, str] = field(default_factory=dict)  # family -> the "metric/measure" its curve shows
 
     @property
     def label(self) -> str | None:
@@ -154,7 +155,7 @@ def _board(track: str, docs: list[tuple[str, Results]]) -> Board:
     for path, results in docs:
         family_scores: dict[str, list[float]] = {}
         family_ci: dict[str, list[list[float]]] = {}
-        curves, buckets, measures = {}, {}, {}
+        curves, buckets, measures, curve_measures = {}, {}, {}, {}
         for family, name, key in sorted(shared):
             m = results.metrics[name].measures[key]
             family_scores.setdefault(family, []).append(m.score)
@@ -163,6 +164,7 @@ def _board(track: str, docs: list[tuple[str, Results]]) -> Board:
             if family not in curves and m.per_horizon is not None and results.metrics[name].buckets:
                 curves[family] = list(m.score_per_horizon)
                 buckets[family] = [b["seconds"] for b in results.metrics[name].buckets][: len(m.per_horizon)]
+                curve_measures[family] = f"{name}/{key}"
         for item in measure_keys:
             name, key = item.split("/", 1)
             m = results.metrics[name].measures[key]
@@ -178,7 +180,7 @@ def _board(track: str, docs: list[tuple[str, Results]]) -> Board:
                         overall, curves, buckets, measures,
                         {n: m.reason or "" for n, m in results.metrics.items() if not m.computed},
                         {n: m.failure_rate for n, m in results.metrics.items() if m.computed and m.failure_rate},
-                        path))
+                        path, curve_measures))
     first = docs[0][1]["split"]
     board = Board(track, first["checksum"], first["cases"], first["horizon"], float(first["fps"]), families, measure_keys,
                   rows, scoring_description())
