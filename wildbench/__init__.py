@@ -3,7 +3,8 @@
     split    = wildbench.make_split("STORE", "SPLIT", wildbench.SplitRules(cases=200))
     wildbench.write_inputs(split, "INPUTS")                # what models may see
     wildbench.make_baseline("oracle", split, "SUB")        # reference submissions
-    results  = wildbench.runner("SUB", "SPLIT", "RESULTS.json")
+    results  = wildbench.evaluate("SUB", "SPLIT", "RESULTS.json")   # typed Results
+    boards   = wildbench.build_boards(["RESULTS.json", ...])        # one ranked board per track
 
 For model authors (docs/quickstart-model-authors.md):
 
@@ -19,10 +20,11 @@ from __future__ import annotations
 from .authoring import CONDITIONING, InputCase, Inputs, InputsError, InvalidSubmissionError, load_inputs, write_submission
 from .baselines import BASELINES, make_baseline
 from .errors import SplitError, SubmissionError, WildBenchError
-from .runner import evaluate, read_results
+from .runner import evaluate
+from .results import MeasureResult, MetricResult, Results, read_results
 from .inputs import write_inputs
-from .leaderboard import build_rows, to_html, to_markdown
-from .metrics import available_metrics, get_metric
+from .leaderboard import Board, build_boards, build_rows, to_html, to_markdown
+from .metrics import MetricEnv, available_metrics, get_metric, select_metrics
 from .split import Split, SplitRules, load_split, make_split
 from .submission import check_submission
 from .version import BENCHMARK_VERSION, SCORING_VERSION, SPLIT_VERSION
@@ -30,11 +32,16 @@ from .version import BENCHMARK_VERSION, SCORING_VERSION, SPLIT_VERSION
 __all__ = [
     "BASELINES",
     "BENCHMARK_VERSION",
+    "Board",
     "CONDITIONING",
     "InputCase",
     "Inputs",
     "InputsError",
     "InvalidSubmissionError",
+    "MeasureResult",
+    "MetricEnv",
+    "MetricResult",
+    "Results",
     "SCORING_VERSION",
     "SPLIT_VERSION",
     "Split",
@@ -43,6 +50,7 @@ __all__ = [
     "SubmissionError",
     "WildBenchError",
     "available_metrics",
+    "build_boards",
     "build_rows",
     "check_submission",
     "evaluate",
@@ -52,6 +60,7 @@ __all__ = [
     "make_baseline",
     "make_split",
     "read_results",
+    "select_metrics",
     "to_html",
     "to_markdown",
     "write_inputs",

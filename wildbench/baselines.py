@@ -1,7 +1,7 @@
-"""Reference submissions: the ceiling, the floor, and two informative wrong answers.
+"""Reference submissions: the ceiling, two trivial baselines and an informative wrong answer.
 
 * ``oracle``: the true future (the store's own video of the window): the ceiling;
-* ``frozen``: the first frame repeated: the floor;
+* ``frozen``: the first frame repeated: what a model that does nothing gets (trivial);
 * ``shuffled``: the true video of another case (a seeded derangement): right-looking video,
   wrong world;
 * ``resim``: synthetic stores only - the world restored at the case's first frame and
@@ -30,9 +30,9 @@ __all__ = ["BASELINES", "make_baseline", "alternative_commands"]
 BaselineName = Literal["oracle", "frozen", "shuffled", "resim"]
 BASELINES = {
     "oracle": ("ceiling", "the true future video of the case (upper bound)", ["first_frame", "future_frames"]),
-    "frozen": ("floor", "the first frame repeated (lower bound)", ["first_frame"]),
-    "shuffled": ("baseline", "the true video of another case (right-looking, wrong world)", []),
-    "resim": ("baseline", "re-simulated from the true first state with different actions (right scene, wrong actions)", ["first_frame", "state"]),
+    "frozen": ("trivial", "the first frame held: a model that does nothing", ["first_frame"]),
+    "shuffled": ("trivial", "the true video of another case (right-looking, wrong world)", []),
+    "resim": ("reference", "re-simulated from the true first state with different actions (right scene, wrong actions)", ["first_frame", "state"]),
 }
 
 

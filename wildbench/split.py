@@ -135,6 +135,11 @@ class Split:
         return float(self.doc["fps"])
 
     @property
+    def track(self) -> str:
+        """``short`` (81-frame cases) or ``long`` (long-horizon cases); splits before tracks are short."""
+        return str(self.doc.get("track", "short"))
+
+    @property
     def checksum(self) -> str:
         return self.doc["checksum"]
 
