@@ -12,9 +12,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {"wildworld": ROOT / "wildworld", "wildbench": ROOT / "wildbench", "wildworld_cli": ROOT / "cli" / "wildworld_cli"}
 
-#: wildbench modules the evaluation rework (issue 13) is rewriting; they still import
-#: wildworld._atomic and wildworld.store.executors, both kept as re-exports until then.
-NOT_YET_PUBLIC = {"wildbench.runner", "wildbench.leaderboard", "wildbench.metrics"}
 
 
 def _modules() -> dict[str, Path]:
@@ -130,8 +127,6 @@ def _private(module: str, name: str | None) -> bool:
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("wildbench")))
 def test_wildbench_uses_only_the_public_api_of_wildworld(module):
-    if any(module == m or module.startswith(m + ".") for m in NOT_YET_PUBLIC):
-        pytest.skip("rewritten by the evaluation rework (issue 13)")
     private = [f"line {line}: {name or source}" if name is None else f"line {line}: {source}.{name}"
                for source, name, line in _imports(module)
                if source.split(".")[0] == "wildworld" and _private(source, name)]

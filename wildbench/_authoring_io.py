@@ -57,7 +57,7 @@ def write_state(path: Path, state: "pa.Table | str | os.PathLike[str]") -> None:
 
     import pyarrow as pa
 
-    from wildworld._atomic import atomic_path
+    from wildworld.files import atomic_path
     from wildworld.release.writer import write_state_csv
 
     if isinstance(state, (str, os.PathLike)):
@@ -88,7 +88,7 @@ def publish(staging: Path, directory: Path) -> None:
     the second rename fails, the previous content is put back."""
     import shutil
 
-    from wildworld._atomic import temp_name
+    from wildworld.files import temp_name
 
     if not directory.exists():
         os.replace(staging, directory)

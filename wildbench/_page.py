@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .leaderboard import Board, Row
+# Board and Row (wildbench.leaderboard) are only named in annotations: importing them here
+# would make a loop (the leaderboard imports this module to render).
 
 __all__ = ["render_page"]
 

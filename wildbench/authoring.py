@@ -478,7 +478,7 @@ def write_submission(
     """
     import shutil
 
-    from wildworld._atomic import temp_name
+    from wildworld.files import temp_name
 
     split = _split_like(inputs)
     directory = Path(directory)

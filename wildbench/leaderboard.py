@@ -277,7 +277,7 @@ def to_html(rows_or_boards, facts: dict | None = None) -> str:
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
-    from wildworld._atomic import atomic_path
+    from wildworld.files import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

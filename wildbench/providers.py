@@ -12,7 +12,6 @@ the requested inputs and nothing else.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -23,12 +22,13 @@ import numpy as np
 
 from .errors import SubmissionError
 from .metrics.base import REQUIREMENTS, CaseData
+from .submission import FILE_KINDS
 
 __all__ = ["CaseFiles", "decode_submission", "file_digest", "needs", "CF_SUFFIX", "STATE_SUFFIX"]
 
 #: A submission's optional files per case, beside ``<case_id>.mp4``.
-CF_SUFFIX = ".cf.mp4"
-STATE_SUFFIX = ".state.csv"
+CF_SUFFIX = FILE_KINDS["counterfactual"]
+STATE_SUFFIX = FILE_KINDS["state"]
 
 
 def needs(requires: frozenset[str] | set[str]) -> frozenset[str]:
@@ -41,13 +41,12 @@ def needs(requires: frozenset[str] | set[str]) -> frozenset[str]:
 
 
 def file_digest(path: Path | None) -> str | None:
+    """sha256 of a submitted file, None when there is none."""
+    from wildworld.files import sha256_file
+
     if path is None or not path.exists():
         return None
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_file(path)
 
 
 def decode_submission(path, frames: int, size: tuple[int, int]) -> np.ndarray:
@@ -105,7 +104,7 @@ class CaseFiles:
             arrays["state"] = read_state_csv(self.state)
         if provide & {"true_video", "true_depth", "true_state"}:
             if store is None:
-                from wildworld.store.reader import open_store
+                from wildworld.store import open_store
 
                 store = open_store(self.store)
             arrays.update(_true_window(store, self, provide))

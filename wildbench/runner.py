@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from wildworld._atomic import atomic_path
+from wildworld.files import atomic_path
 from wildworld.schemas import loads_strict, validate_document
-from wildworld.store.executors import run_tasks
+from wildworld.parallel import run_tasks
 
 from .errors import SubmissionError, WildBenchError
 from .metrics.base import EstimationFailed, MetricEnv, SplitFacts, get_metric, select_metrics
@@ -160,7 +160,7 @@ def score_chunk(chunk: _Chunk) -> list[dict]:
     scorers = {name: get_metric(name).setup(chunk.env) for name in names}
     store = None
     if any(needs(get_metric(name).requires) & {"true_video", "true_depth", "true_state"} for name in names) and chunk.tasks:
-        from wildworld.store.reader import open_store
+        from wildworld.store import open_store
 
         store = open_store(chunk.tasks[0].files.store)
     return [evaluate_case(task, scorers, store, chunk.env) for task in chunk.tasks]

@@ -119,7 +119,7 @@ def _from_release(path: Path) -> _SampleData:
 
 def _from_store(path: Path, sample_id: str) -> _SampleData:
     from .release.skeleton import SkeletonKey
-    from .store.reader import open_store
+    from .store import open_store
     from .video import iter_frames
 
     store = open_store(path)
@@ -242,7 +242,7 @@ def view_sample(
     rr.set_log_time_enabled(False, recording=recording)  # the data's own timelines only: frame and time
     tmp = None
     if out is not None:
-        from ._atomic import temp_name
+        from .files import temp_name
 
         out = Path(out)
         if out.suffix != ".rrd":

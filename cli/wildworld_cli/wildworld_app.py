@@ -222,7 +222,7 @@ def stats(
 ) -> None:
     """Per-field mean/std/min/max and exact global quantiles (stored as stats.json)."""
     from wildworld.classify import expect_kind
-    from wildworld.store.reader import open_store
+    from wildworld.store import open_store
     from wildworld.store.stats import compute_stats, read_stats
 
     from ._render import stats_table

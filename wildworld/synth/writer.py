@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import layout
-from .._atomic import atomic_path, temp_name
+from ..files import atomic_path, temp_name
 from .._checks import check_positive
 from ..errors import FormatError, OptionError
 from ..release.writer import write_skeleton, write_skeleton_edges, write_state_csv
