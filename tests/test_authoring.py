@@ -54,7 +54,8 @@ def test_load_inputs_gives_typed_cases_that_match_the_answer_key_and_an_rgb_firs
         for slot, skeleton in case.skeletons.items():
             assert skeleton.joints.shape[1] == 3 and len(skeleton.edges) > 0, slot
             assert skeleton.edges.max() < len(skeleton.joints)
-        assert case.state["npc.tracking"] is not None and case.counterfactual_actions is None and case.track is None
+        assert case.state["npc.tracking"] is not None and case.track == split.track == "short"
+        np.testing.assert_array_equal(case.counterfactual_actions.keys, answer.cf_actions[:, 1:3].astype(int))
 
 
 def test_load_inputs_reads_nothing_of_a_case_until_asked(inputs_copy):
@@ -91,6 +92,7 @@ def test_counterfactual_actions_and_tracks_are_read_where_present(inputs_copy):
     for frame in actions["frames"]:
         frame["motion_id"] += 1000
     (inputs_copy / first / "actions_cf.json").write_text(json.dumps(actions))
+    (inputs_copy / second / "actions_cf.json").unlink()  # a case without a counterfactual
     inputs = load_inputs(inputs_copy)
     assert (inputs[first].track, inputs[second].track) == ("long", "short")
     cf = inputs[first].counterfactual_actions

@@ -128,7 +128,7 @@ def test_the_example_script_goes_from_inputs_to_a_leaderboard_row(demo_bench, ca
     assert example.main(["--bench", str(demo_bench)]) == 0
     board = capsys.readouterr().out
     assert re.search(r"\| camera-following \| 1\.0 \| first_frame, camera \| \d+\.\d", board), board
-    assert "frozen (floor)" in board  # next to the reference row
+    assert "frozen (trivial baseline" in board  # next to the reference row
     results = json.loads((demo_bench / "results_camera_following.json").read_text())
     assert results["submission"]["model"] == "camera-following" and results["metrics"]["state_alignment"]["cases"] > 0
 

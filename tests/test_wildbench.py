@@ -106,10 +106,16 @@ def test_inputs_hold_no_future_frames(bench, tmp_path):
     out = write_inputs(bench["split"], tmp_path / "inputs")
     case = bench["split"].cases[0]
     files = sorted(p.name for p in (out / case.case_id).iterdir())
-    assert files == ["actions.json", "camera.json", "captions.json", "first_frame.png", "skeleton_first.json", "state_first.json"]
+    assert files == ["actions.json", "actions_cf.json", "camera.json", "captions.json", "first_frame.png", "skeleton_first.json",
+                     "state_first.json"]
     assert not list(out.rglob("*.mp4")) and len(list(out.rglob("*.png"))) == len(bench["split"].cases)
     actions = json.loads((out / case.case_id / "actions.json").read_text())
     assert len(actions["frames"]) == case.horizon and actions["segments"][0]["start"] == 0
+    counterfactual = json.loads((out / case.case_id / "actions_cf.json").read_text())
+    assert len(counterfactual["frames"]) == case.horizon and counterfactual["frames"][0] == actions["frames"][0]
+    true_keys = [(f["motion_bank_id"], f["motion_id"]) for f in actions["frames"][1:]]
+    cf_keys = [(f["motion_bank_id"], f["motion_id"]) for f in counterfactual["frames"][1:]]
+    assert sum(a != b for a, b in zip(true_keys, cf_keys)) > 0.8 * len(true_keys)  # other actions almost everywhere
     captions = json.loads((out / case.case_id / "captions.json").read_text())
     assert len(captions) == len(actions["segments"]) and "motion_id=" in captions[0]["text"]
     camera = json.loads((out / case.case_id / "camera.json").read_text())
@@ -290,7 +296,7 @@ def test_broken_submission_is_refused_before_scoring(bench, tmp_path):
 
     sub = tmp_path / "sub"
     shutil.copytree(bench["subs"]["frozen"], sub)
-    next(sub.glob("*.mp4")).unlink()
+    next(p for p in sub.glob("*.mp4") if not p.name.endswith(".cf.mp4")).unlink()  # a main video
     with pytest.raises(SubmissionError, match="wildbench check"):
         evaluate(sub, bench["split_dir"], tmp_path / "r.json")
 

@@ -30,6 +30,7 @@ from wildworld.files import atomic_path
 from wildworld.layout import EDGES_FILE
 from wildworld.video import open_video
 
+from .segments import segments_of
 from .split import Split
 
 __all__ = ["write_inputs", "caption", "segments_of", "CASES_FILE"]
@@ -72,26 +73,16 @@ Then run `wildbench check SUB --split SPLIT` and `wildbench evaluate`.
 """
 
 
-def segments_of(actions: np.ndarray) -> list[dict]:
-    """Runs of one clip in an (H, 5) action block: the key changes or the phase jumps back."""
-    keys = np.nan_to_num(actions[:, 1:3], nan=-1).astype(int)
-    phases = actions[:, 3]
-    starts = [0] + [t for t in range(1, len(actions)) if (keys[t] != keys[t - 1]).any() or phases[t] < phases[t - 1]]
-    ends = starts[1:] + [len(actions)]
-    return [{"start": s, "end": e, "motion_bank_id": int(keys[s, 0]), "motion_id": int(keys[s, 1]),
-             "action_id": int(np.nan_to_num(actions[s, 0], nan=-1)), "first_phase": float(phases[s])} for s, e in zip(starts, ends)]
-
-
 def caption(segment: dict, fps: float) -> str:
     """The paper's caption style, per segment."""
     return (f"frames {segment['start']}-{segment['end'] - 1} ({(segment['end'] - segment['start']) / fps:.2f} s): "
-            f"player currently playing motion_id={segment['motion_id']} in bank={segment['motion_bank_id']} "
-            f"from animation_frame={segment['first_phase']:.1f}")
+            f"player currently playing motion_id={segment['motion_id']} in bank={segment['motion_bank_id']}"
+            + ("" if segment["first_phase"] is None else f" from animation_frame={segment['first_phase']:.1f}"))
 
 
 def _json(path: Path, data) -> None:
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=1) + "\n")
+        tmp.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")  # NaN is not JSON: write null
 
 
 def _edges(store) -> dict:
@@ -100,6 +91,30 @@ def _edges(store) -> dict:
         if path.exists():
             return {k: v.tolist() for k, v in read_skeleton_edges(path).items()}
     return {}
+
+
+def _actions_document(actions: np.ndarray, fps: float, horizon: int) -> dict:
+    """actions.json (and actions_cf.json): per-frame keys, vocabulary ids, phases; segments."""
+    return {
+        "fps": fps, "horizon": horizon,
+        "frames": [{"t": t, "motion_bank_id": int(np.nan_to_num(a[1], nan=-1)), "motion_id": int(np.nan_to_num(a[2], nan=-1)),
+                    "action_id": int(np.nan_to_num(a[0], nan=-1)), "motion_frame": None if np.isnan(a[3]) else float(a[3])}
+                   for t, a in enumerate(actions)],
+        "segments": segments_of(actions),
+    }
+
+
+def _camera_document(answer) -> dict:
+    """camera.json: per-frame K, position, rotation; null (and ``valid`` false) where the game
+    recorded no camera (long-track windows may hold such frames)."""
+    frames = []
+    for t, (c, valid) in enumerate(zip(answer.camera.astype(float), answer.camera_valid)):
+        entry = {"t": t, "K": c[0:4].tolist(), "position": c[4:7].tolist(), "rotation": c[7:11].tolist()}
+        if not valid or not np.isfinite(c).all():
+            entry = {"t": t, "K": [None] * 4, "position": [None] * 3, "rotation": [None] * 4, "valid": False}
+        frames.append(entry)
+    return {"convention": "K=(fx,fy,cx,cy) pixels at the evaluation resolution; rotation=(x,y,z,w) camera-to-world, OpenGL camera frame",
+            "frames": frames}
 
 
 def write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callable[[int, int], None] | None = None) -> Path:
@@ -117,19 +132,11 @@ def write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callabl
             tmp.write_bytes(png.tobytes())
         actions = answer.actions
         segments = segments_of(actions)
-        _json(directory / "actions.json", {
-            "fps": split.fps, "horizon": case.horizon,
-            "frames": [{"t": t, "motion_bank_id": int(np.nan_to_num(a[1], nan=-1)), "motion_id": int(np.nan_to_num(a[2], nan=-1)),
-                        "action_id": int(np.nan_to_num(a[0], nan=-1)), "motion_frame": None if np.isnan(a[3]) else float(a[3])}
-                       for t, a in enumerate(actions)],
-            "segments": segments,
-        })
+        _json(directory / "actions.json", _actions_document(actions, split.fps, case.horizon))
+        if answer.cf_actions is not None:
+            _json(directory / "actions_cf.json", _actions_document(answer.cf_actions, split.fps, case.horizon))
         _json(directory / "captions.json", [{"start": s["start"], "end": s["end"], "text": caption(s, split.fps)} for s in segments])
-        camera = answer.camera.astype(float)
-        _json(directory / "camera.json", {
-            "convention": "K=(fx,fy,cx,cy) pixels at the evaluation resolution; rotation=(x,y,z,w) camera-to-world, OpenGL camera frame",
-            "frames": [{"t": t, "K": c[0:4].tolist(), "position": c[4:7].tolist(), "rotation": c[7:11].tolist()} for t, c in enumerate(camera)],
-        })
+        _json(directory / "camera.json", _camera_document(answer))
         entry = store.sample(case.sample_id)
         row = entry.offset + case.start
         joints = store.skeleton_array[row]
@@ -152,7 +159,7 @@ def write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callabl
         if progress is not None:
             progress(number + 1, len(split.cases))
     _json(out / CASES_FILE, {
-        "cases": [c.case_id for c in split.cases], "horizon": split.horizon, "fps": split.fps,
+        "cases": [c.case_id for c in split.cases], "track": split.track, "horizon": split.horizon, "fps": split.fps,
         "resolution": [width, height], "vocabulary": [list(k) for k in store.vocabulary], "edges": _edges(store),
         "split_checksum": split.checksum,
     })

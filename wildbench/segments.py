@@ -28,5 +28,6 @@ def segments_of(actions: np.ndarray) -> list[dict]:
     keys = np.nan_to_num(actions[:, 1:3], nan=-1).astype(int)
     phases = actions[:, 3]
     return [{"start": s, "end": e, "motion_bank_id": int(keys[s, 0]), "motion_id": int(keys[s, 1]),
-             "action_id": int(np.nan_to_num(actions[s, 0], nan=-1)), "first_phase": float(phases[s])}
+             "action_id": int(np.nan_to_num(actions[s, 0], nan=-1)),
+             "first_phase": None if np.isnan(phases[s]) else float(phases[s])}
             for s, e in segment_bounds(actions)]

@@ -2,8 +2,11 @@
 
 Rules (documented in docs/wildbench.md; version ``SPLIT_VERSION``):
 
-1. candidate windows of ``horizon`` frames start every ``stride`` frames inside a sample;
-2. the camera is valid on every frame of the window and a tracked player exists;
+1. candidate windows of ``horizon`` frames start every ``stride`` frames inside a sample
+   (track ``short``: 81 frames, stride 8; track ``long``: 600 frames, stride 30, by default);
+2. a tracked player exists and the camera is valid on the first frame and, on the short
+   track, on every frame; on the long track at most ``max_invalid_fraction`` of the frames may
+   have an invalid camera (they are masked in the answer key: never scored, counted);
 3. the window holds at least one frame whose action is not an idle action;
 4. the tracked player is visible on the first frame: at least ``min_visible_joints`` of its
    joints project inside the image, in front of the camera, and are not occluded according
@@ -21,6 +24,10 @@ Rules (documented in docs/wildbench.md; version ``SPLIT_VERSION``):
 
 The action group of a window is the bank (``motion_bank_id``) of its most played non-idle
 action; the synthetic world names its banks (movement, attack, skill).
+
+Every case also gets a counterfactual action sequence (``wildbench.counterfactual``): the same
+segments, another group's action in each, seeded by the split's seed and the case's window; on
+synthetic stores the world is re-simulated under it and the tracked player's joints recorded.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ import os
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import numpy as np
 
@@ -57,12 +64,17 @@ RELIABILITY_TRACKER = "lk"
 _SYNTH_DEPTH_SCALE = 0.25  # the synthetic world's documented depth coding
 
 
+Track = Literal["short", "long"]
+#: Per track: the default horizon (frames) and candidate stride.
+TRACK_DEFAULTS: dict[str, tuple[int, int]] = {"short": (81, 8), "long": (600, 30)}
+
+
 @dataclass(frozen=True)
 class SplitRules:
     cases: int = 200
-    horizon: int = 81
+    horizon: int | None = None  # None = the track's default (short 81, long 600)
     seed: int = 0
-    stride: int = 8
+    stride: int | None = None  # None = the track's default (short 8, long 30)
     min_visible_joints: float = 0.5  # fraction of the tracked player's joints
     depth_tolerance_m: float = 1.0
     depth_tolerance_rel: float = 0.1
@@ -72,14 +84,27 @@ class SplitRules:
     reliable_px: float = RELIABLE_PX  # reference-tracker agreement (pixels at 256 x 256) of a scored pair
     bucket_frames: int = 20  # frames per horizon bucket (State Alignment's)
     min_bucket_pairs: int = 10  # scored pairs some bucket needs (State Alignment scores no bucket with fewer)
+    track: Track = "short"
+    max_invalid_fraction: float | None = None  # None: 0 on the short track, 0.25 on the long one
 
     def __post_init__(self) -> None:
+        if self.track not in TRACK_DEFAULTS:
+            raise SplitError(f"track={self.track!r}: choose short or long")
+        horizon, stride = TRACK_DEFAULTS[self.track]
+        if self.horizon is None:
+            object.__setattr__(self, "horizon", horizon)
+        if self.stride is None:
+            object.__setattr__(self, "stride", stride)
+        if self.max_invalid_fraction is None:
+            object.__setattr__(self, "max_invalid_fraction", 0.0 if self.track == "short" else 0.25)
         if self.cases < 1 or self.horizon < 2 or self.stride < 1:
             raise SplitError(f"cases={self.cases}, horizon={self.horizon}, stride={self.stride}: need cases >= 1, horizon >= 2, stride >= 1")
         if self.bucket_frames < 1 or self.min_bucket_pairs < 0 or self.min_reliable_pairs < 0 or not self.reliable_px > 0:
             raise SplitError(f"bucket_frames={self.bucket_frames}, min_bucket_pairs={self.min_bucket_pairs}, "
                              f"min_reliable_pairs={self.min_reliable_pairs}, reliable_px={self.reliable_px}: need "
                              "bucket_frames >= 1, pair counts >= 0 and reliable_px > 0")
+        if not 0.0 <= self.max_invalid_fraction < 1.0:
+            raise SplitError(f"max_invalid_fraction={self.max_invalid_fraction}: must be in [0, 1)")
 
     def to_json(self, *, idle_keys: list, depth_scale: float | None) -> dict:
         """The rules as ``split.json`` records them. The thresholds that became rules after
@@ -266,9 +291,10 @@ def _candidates(store: Store, rules: SplitRules, idle: list[tuple[int, int]], gr
         valid = rows[:, valid_col] == 1
         tracked = np.nan_to_num(rows[:, tracked_col], nan=-1).astype(int)
         bad_camera = np.concatenate([[0], np.cumsum(~valid)])
+        allowed_invalid = int(math.floor(rules.max_invalid_fraction * rules.horizon))
         for start in range(0, entry.frames - rules.horizon + 1, rules.stride):
             stop = start + rules.horizon
-            if bad_camera[stop] - bad_camera[start]:
+            if not valid[start] or bad_camera[stop] - bad_camera[start] > allowed_invalid:
                 rejected["camera invalid"] += 1
                 continue
             if tracked[start] < 0:
@@ -345,9 +371,12 @@ def _window_answer(store: Store, case: _Candidate, rules: SplitRules, rule: Visi
     if max(per_bucket, default=0) < rules.min_bucket_pairs:  # State Alignment would score no bucket
         rejected[f"no horizon bucket with {rules.min_bucket_pairs} reliable pairs"] += 1
         return None
+    entity_slot, entity_joint = _entity_points(entry, layout, case.slot)
+    all_joints = skeleton[:, entity_slot, entity_joint].astype(np.float64)  # (H, Q, 3)
+    all_uv, _, all_visible = joint_visibility(all_joints, camera, depth, size, rule)
     return CaseAnswer(
         camera=camera.astype(np.float32),
-        camera_valid=np.isfinite(camera).all(1),
+        camera_valid=np.isfinite(camera).all(1) & (rows[:, layout.field("camera.valid").start] == 1),
         actions=rows[:, layout.stream_range("action")[0] : layout.stream_range("action")[1]],
         query_uv=uv[0].astype(np.float32),
         point_slot=point_slot,
@@ -356,7 +385,65 @@ def _window_answer(store: Store, case: _Candidate, rules: SplitRules, rule: Visi
         track_visible=visible,
         track_reliable=reliable,
         joints=joints.astype(np.float32),
+        entity_slot=entity_slot,
+        entity_joint=entity_joint,
+        entity_uv=all_uv.astype(np.float32),
+        entity_visible=all_visible & np.isfinite(all_joints).all(-1),
+        entity_joints=all_joints.astype(np.float32),
+        tracked_slot=np.asarray(player_index, np.int32),
     )
+
+
+def _entity_points(entry, layout, player_slot: str) -> tuple[np.ndarray, np.ndarray]:
+    """(slot index, joint) of every joint of the tracked player and of every monster slot."""
+    slots, joints = [], []
+    for slot in [player_slot] + [s.name for s in layout.skeleton_slots if s.kind == "m"]:
+        count = entry.skeleton[slot].joints if slot in entry.skeleton else 0
+        slots += [layout.slot_index(slot)] * count
+        joints += list(range(count))
+    return np.asarray(slots, np.int32), np.asarray(joints, np.int32)
+
+
+def _add_counterfactuals(store: Store, chosen: list[tuple[_Candidate, CaseAnswer]], rules: SplitRules,
+                         scripts: dict[str, dict], idle: list[tuple[int, int]]) -> list[tuple[_Candidate, CaseAnswer]]:
+    """Every case's counterfactual action sequence; on synthetic samples the world re-simulated
+    under it: the actions it really played and the tracked player's joints."""
+    import dataclasses
+    import zlib
+
+    from .counterfactual import counterfactual_actions, played_actions, resimulate, store_choices, synthetic_choices
+
+    vocabulary = [tuple(k) for k in store.vocabulary]
+    tables: dict[str, Any] = {}
+    out = []
+    for candidate, answer in chosen:
+        script = scripts.get(candidate.sample_id)
+        choices = synthetic_choices() if script else store_choices(vocabulary, idle)
+        seed = [rules.seed, candidate.start, zlib.crc32(candidate.sample_id.encode())]
+        cf = counterfactual_actions(answer.actions, choices, seed=np.random.default_rng(seed).integers(2**31), vocabulary=vocabulary)
+        player = np.full((answer.horizon, int(answer.player_points.size), 3), np.nan, np.float32)
+        if script:
+            from wildworld.synth import Script
+            from wildworld.synth.annotate import entity_joints, skeleton_keys
+
+            if candidate.sample_id not in tables:
+                tables[candidate.sample_id] = _sample_table(store, candidate.sample_id)
+            synthetic = Script.from_json(script)
+            states = resimulate(synthetic, tables[candidate.sample_id], candidate.start, cf)
+            tracked = int(answer.actions[0, 4])
+            cf = played_actions(states, tracked, vocabulary)
+            key = next(k for k, kind, slot in skeleton_keys(synthetic) if kind == "n" and slot == tracked)
+            player = np.stack([entity_joints(synthetic, state)[key] for state in states]).astype(np.float32)
+        out.append((candidate, dataclasses.replace(answer, cf_actions=cf, cf_player_joints=player)))
+    return out
+
+
+def _sample_table(store: Store, sample_id: str):
+    import pyarrow.parquet as pq
+
+    from wildworld.store.layout import TABLE_FILE
+
+    return pq.read_table(store.path / TABLE_FILE, filters=[("sample_id", "=", sample_id)])
 
 
 def estimate_depth_scale(store: Store, candidates: list[_Candidate], *, samples: int = 40) -> float | None:
@@ -399,7 +486,9 @@ def make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], 
     chosen = _choose_cases(store, candidates, rules, visibility, rejected, progress)  # rules 4-7
     if not chosen:
         reasons = ", ".join(f"{reason}: {count}" for reason, count in rejected.most_common()) or "the store has no samples"
-        raise SplitError(f"{store_path}: no window satisfies the split rules (horizon {rules.horizon}); rejected by rule: {reasons}")
+        raise SplitError(f"{store_path}: no window satisfies the split rules ({rules.track} track, horizon {rules.horizon}); "
+                         f"rejected by rule: {reasons}")
+    chosen = _add_counterfactuals(store, chosen, rules, scripts, idle)  # other actions from the same first frame
     cases, answers = _write_answers(Path(out), chosen, rules, scripts)  # answers/<case>.npz
     doc = _split_document(store, store_path, rules, idle, scale, scale_source, cases, answers)  # rule 8
     _write_split(Path(out), doc)
@@ -485,6 +574,7 @@ def _split_document(store: Store, store_path, rules: SplitRules, idle: list[tupl
         "benchmark": "wildbench",
         "benchmark_version": BENCHMARK_VERSION,
         "split_version": SPLIT_VERSION,
+        "track": rules.track,
         "store": str(Path(store_path).resolve()),
         "store_identity": store_identity(store.manifest.document),
         "fps": store.fps,

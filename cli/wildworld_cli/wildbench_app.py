@@ -37,19 +37,28 @@ def split(
     store: Path = typer.Argument(..., help="A converted store (wildworld convert)."),
     out: Path = typer.Option(..., "--out", help="Directory for split.json and the answer key."),
     cases: int = typer.Option(200, "--cases", min=1, help="Number of cases."),
-    horizon: int = typer.Option(81, "--horizon", min=2, help="Frames per case, the first one given."),
+    track: str = typer.Option("short", "--track", help="short (81-frame cases) or long (long-horizon cases, 600 frames by default)."),
+    horizon: Optional[int] = typer.Option(None, "--horizon", min=2, help="Frames per case, the first one given (default: the track's)."),
     seed: int = typer.Option(0, "--seed", help="Same store, rules and seed: same split."),
-    stride: int = typer.Option(8, "--stride", min=1, help="Candidate windows start every STRIDE frames."),
+    stride: Optional[int] = typer.Option(None, "--stride", min=1, help="Candidate windows start every STRIDE frames (default: the track's)."),
     depth_scale: Optional[float] = typer.Option(None, "--depth-scale", help="Metres per depth code (default: the synthetic world's, else calibrated)."),
 ) -> None:
-    """Choose a curated, stratified, deterministic test split and write its answer key."""
+    """Choose a curated, stratified, deterministic test split and write its answer key.
+
+    Examples:
+
+      wildbench split STORE --out SPLIT --cases 200
+
+      wildbench split STORE --out SPLIT_LONG --track long --horizon 900 --cases 50
+    """
     from wildbench.split import SplitRules, make_split
 
-    rules = SplitRules(cases=cases, horizon=horizon, seed=seed, stride=stride, depth_scale=depth_scale)
+    rules = SplitRules(cases=cases, horizon=horizon, seed=seed, stride=stride, depth_scale=depth_scale, track=track)
     bar, update = _bar("choosing cases")
     with bar:
         made = make_split(store, out, rules, progress=update)
-    console.print(f"wrote {escape(str(out))}: {len(made.cases)} cases of {horizon} frames (checksum {made.checksum[:12]})")
+    console.print(f"wrote {escape(str(out))}: {len(made.cases)} {made.track}-track cases of {made.horizon} frames "
+                  f"(checksum {made.checksum[:12]})")
     if len(made.cases) < cases:
         console.print(f"[yellow]only {len(made.cases)} of {cases} requested cases satisfy the rules in this store[/]")
     for label, count in made.doc["strata"].items():
