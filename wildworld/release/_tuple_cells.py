@@ -86,9 +86,9 @@ def missing_mask(strings: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedAr
 
 
 def _ascii_missing_mask(strings: pa.Array) -> pa.Array:
-    """``missing_mask`` with ASCII spaces and case only (several times cheaper than Unicode's
-    tables): where it says missing, so does ``missing_mask``; where it does not, the bulk parse
-    gives up and the careful parse decides."""
+    """``missing_mask`` with ASCII spaces and case only (no Unicode tables to consult): where
+    it says missing, so does ``missing_mask``; where it does not, the bulk parse gives up and
+    the careful parse decides."""
     return pc.is_in(pc.ascii_lower(pc.ascii_trim_whitespace(strings)), value_set=_MISSING)
 
 
@@ -186,12 +186,13 @@ def bulk_tuple_values(array: pa.Array, width: int) -> np.ndarray | None:
     pairs[:, 0, 0] = starts + 1
     pairs[:, -1, 1] = ends - 1
     pairs[:, :-1, 1] = commas.reshape(n_tuples, width - 1)
-    pairs[:, :-1, 1] += first
+    if first:  # (a combined column's bytes start at 0)
+        pairs[:, :-1, 1] += first
     # The commas are sorted and the cells consecutive: if every tuple's first comma lies after
     # its "(" and its last before its ")", every tuple has exactly width - 1 commas.
     if not (np.all(pairs[:, 0, 1] > starts) and np.all(pairs[:, -2, 1] < ends - 1)):
         return None
-    pairs[:, 1:, 0] = pairs[:, :-1, 1] + 1
+    np.add(pairs[:, :-1, 1], 1, out=pairs[:, 1:, 0])
     component_starts = pairs[..., 0]
     component_starts += data[component_starts] == _SPACE  # Python writes ", "
     if np.any(pairs[:, -1, 0] == pairs[:, -1, 1]):  # "(1.0, 2.0,)" is Python's shorter tuple: let the careful parse decide
