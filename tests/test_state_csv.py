@@ -417,7 +417,7 @@ def _write_cells(path, columns: dict[str, list[str]]):
     return path
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(columns=_state_file_cells())
 def test_every_missing_spelling_reads_fast_and_cell_by_cell_like_an_independent_parse(tmp_path_factory, columns):
     path = _write_cells(tmp_path_factory.mktemp("csv") / "state.csv", columns)
