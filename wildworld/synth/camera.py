@@ -67,6 +67,7 @@ SEARCH_COST = 0.12  # free fraction a bearing must gain per radian further from 
 TURN_FOLLOW = 0.25  # fraction of the aim error the camera turns per frame
 MAX_TURN = math.radians(2.5)  # camera rotation per frame, at most
 MAX_MOVE = 0.35  # camera translation per frame, at most (metres)
+MAX_ACCELERATION = 0.1  # change of the camera's move per frame, at most (metres per frame)
 SAFE_REGION = 0.5  # the chest stays within this fraction of the half image from the centre
 PITCH_RANGE = (math.radians(-45.0), math.radians(15.0))
 
@@ -182,15 +183,20 @@ def _wanted_position(shot: Shot, camera: np.ndarray | None) -> np.ndarray:
     free = _free(shot, _booms(shot, bearings))
     if free[0] < FREE_ENOUGH:  # blocked: the clearest bearing, nearer ones preferred (ties: the goal)
         goal = float(bearings[int(np.argmax(free - SEARCH_COST * np.abs(_wrap(bearings - current))))])
-    bearing = current + _clamp(_wrap(goal - current), -ORBIT_LEAD, ORBIT_LEAD)
-    boom = _booms(shot, np.array([bearing]))[0]
-    length = float(np.linalg.norm(boom))
-    lines = [boom]
+    lead = _clamp(_wrap(goal - current), -ORBIT_LEAD, ORBIT_LEAD)
+    booms = _booms(shot, np.array([current + lead, current - lead]))
+    length = float(np.linalg.norm(booms[0]))
+    lines = list(booms)
     if camera is not None:  # the line of sight the camera has now counts too
         sight = camera - chest
         lines.append(sight * (length / max(float(np.linalg.norm(sight)), 1e-9)))
-    fraction = float(_free(shot, np.asarray(lines)).min())
-    return chest + boom * (fraction if fraction * length >= MIN_BOOM else 1.0)
+    free = _free(shot, np.asarray(lines))
+    # Towards the goal, unless the way there is blocked next to the player (an obstacle the
+    # camera could not get in front of) and the other way round is not: circle that way.
+    usable = free[:2] * length >= MIN_BOOM
+    way = 1 if not usable[0] and usable[1] else 0
+    fraction = float(min(free[way], free[2])) if camera is not None else float(free[way])
+    return chest + booms[way] * (fraction if fraction * length >= MIN_BOOM else 1.0)
 
 
 def _spring(position: np.ndarray, velocity: np.ndarray, target: np.ndarray, rate: float) -> np.ndarray:
@@ -209,25 +215,34 @@ def _slide(shot: Shot, position: np.ndarray, step: np.ndarray) -> np.ndarray:
     return step
 
 
-def _aim_error(shot: Shot, position: np.ndarray, yaw: float, pitch: float) -> float:
-    """How far (radians) the chest seen from ``position`` is beyond what one frame's turn from
-    (yaw, pitch) can bring into the safe region; 0 when it can."""
-    half_x, half_y = shot.safe_angles()
-    chest_yaw, chest_pitch = _angles_to(position, shot.chest)
-    reach = 0.8 * MAX_TURN
-    return max(abs(_wrap(chest_yaw - yaw)) - half_x - reach, abs(chest_pitch - pitch) - half_y - reach, 0.0)
+def _yaw_error(shot: Shot, position: np.ndarray, yaw: float) -> float:
+    """How far (radians) the chest seen from ``position`` is to the side of what one frame's
+    turn from ``yaw`` can bring into the safe region; 0 when it can."""
+    chest_yaw, _ = _angles_to(position, shot.chest)
+    return max(abs(_wrap(chest_yaw - yaw)) - shot.safe_angles()[0] - 0.8 * MAX_TURN, 0.0)
 
 
-def _within_turn(shot: Shot, position: np.ndarray, step: np.ndarray, yaw: float, pitch: float) -> np.ndarray:
-    """``step``, shortened where it would carry the camera around the player faster than the
-    camera can turn to keep it framed (the player's own motion is not held against it)."""
-    if _aim_error(shot, position + step, yaw, pitch) == 0.0:
+def _within_turn(shot: Shot, position: np.ndarray, step: np.ndarray, yaw: float) -> np.ndarray:
+    """``step`` with its part around the player shortened where it would carry the camera
+    sideways faster than the camera can turn to keep the player framed. Moves towards or away
+    from the player are kept (backing off is how the rig lets a charging player stay framed),
+    and so is the player's own motion: only what the step adds counts."""
+    if _yaw_error(shot, position + step, yaw) == 0.0:
         return step
-    allowed = _aim_error(shot, position, yaw, pitch)
+    away = position - shot.chest
+    away[1] = 0.0
+    norm = float(np.linalg.norm(away))
+    if norm < 1e-9:
+        return step
+    away /= norm
+    radial = np.dot(step, away) * away
+    radial[1] = step[1]
+    sideways = step - radial
+    allowed = _yaw_error(shot, position + radial, yaw)
     for scale in (1.0, 0.5, 0.25, 0.125):
-        if _aim_error(shot, position + scale * step, yaw, pitch) <= allowed:
-            return scale * step
-    return np.zeros(3)
+        if _yaw_error(shot, position + radial + scale * sideways, yaw) <= allowed:
+            return radial + scale * sideways
+    return radial
 
 
 # ----------------------------------------------------------------------------- aim
@@ -281,12 +296,17 @@ def follow(position, velocity, rotation, shot: Shot) -> tuple[np.ndarray, np.nda
     rotation = np.asarray(rotation, dtype=np.float64)
     wanted = _wanted_position(shot, position)
     pulling_in = float(np.linalg.norm(wanted - shot.chest)) < float(np.linalg.norm(position - shot.chest)) - 0.05
-    step = _slide(shot, position, _spring(position, velocity, wanted, PULL_IN_RATE if pulling_in else SPRING_RATE) - position)
+    step = _spring(position, velocity, wanted, PULL_IN_RATE if pulling_in else SPRING_RATE) - position
+    change = step - velocity
+    size = float(np.linalg.norm(change))
+    if size > MAX_ACCELERATION:
+        step = velocity + change * (MAX_ACCELERATION / size)
+    step = _slide(shot, position, step)
     length = float(np.linalg.norm(step))
     if length > MAX_MOVE:
         step *= MAX_MOVE / length
     yaw, pitch = forward_angles(rotation)
-    new_position = position + _within_turn(shot, position, step, yaw, pitch)
+    new_position = position + _within_turn(shot, position, step, yaw)
     new_yaw, new_pitch = _aim_angles(shot, new_position, yaw, pitch, smooth=True)
     return new_position, _limit_turn(rotation, yaw, pitch, new_yaw, new_pitch)
 
