@@ -191,18 +191,22 @@ def test_restoring_an_invalid_camera_frame_is_refused(synth_part):
         SyntheticWorld(script).restore(table, invalid)
 
 
-def test_camera_moves_smoothly(synth_part):
-    """No cuts: the camera never turns more than 2.5 degrees or moves more than 0.35 m per frame."""
+def _assert_no_cuts(table) -> None:
+    """The camera never turns more than 2.5 degrees or moves more than 0.35 m per frame."""
     from wildworld.geometry import quaternion_to_matrix
 
+    pos, rot = column_array(table, "camera.pos"), column_array(table, "camera.rot")
+    both = np.isfinite(pos).all(1)[:-1] & np.isfinite(pos).all(1)[1:]
+    assert (np.linalg.norm(np.diff(pos, axis=0), axis=1)[both] <= 0.35 + 1e-9).all()
+    R = quaternion_to_matrix(rot)
+    cos = (np.einsum("nij,nij->n", R[:-1], R[1:]) - 1) / 2
+    assert (np.degrees(np.arccos(np.clip(cos[both], -1, 1))) <= 2.5 + 1e-6).all()
+
+
+def test_camera_moves_smoothly(synth_part):
+    """No cuts: the camera never turns more than 2.5 degrees or moves more than 0.35 m per frame."""
     for sample_id in load_scripts(synth_part):
-        table = read_state_csv(synth_part / sample_id / "state.csv")
-        pos, rot = column_array(table, "camera.pos"), column_array(table, "camera.rot")
-        both = np.isfinite(pos).all(1)[:-1] & np.isfinite(pos).all(1)[1:]
-        assert (np.linalg.norm(np.diff(pos, axis=0), axis=1)[both] <= 0.35 + 1e-9).all()
-        R = quaternion_to_matrix(rot)
-        cos = (np.einsum("nij,nij->n", R[:-1], R[1:]) - 1) / 2
-        assert (np.degrees(np.arccos(np.clip(cos[both], -1, 1))) <= 2.5 + 1e-6).all()
+        _assert_no_cuts(read_state_csv(synth_part / sample_id / "state.csv"))
 
 
 def test_restore_at_frame_zero_and_right_after_invalid_camera_rows_renders_the_same(synth_part):
@@ -308,6 +312,8 @@ def test_tracked_player_stays_framed_over_eight_twenty_second_samples(tmp_path):
     unoccluded = sum(r.unoccluded for r in reports) / valid
     assert in_view >= 0.95 and unoccluded >= 0.90, reports
     assert all(r.in_view_rate >= 0.9 and r.unoccluded_rate >= 0.8 for r in reports), reports  # no broken sample
+    for path in paths:  # and it gets there without cuts
+        _assert_no_cuts(read_state_csv(path / "state.csv"))
 
 
 def test_counterfactual_actions_change_the_future(synth_part):

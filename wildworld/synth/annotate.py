@@ -11,7 +11,7 @@ import pyarrow as pa
 from ..errors import FormatError
 from ..release.sample import column_array
 from .bodies import monster_joints, player_joints
-from .camera import intrinsics
+from .camera import camera_velocity, intrinsics
 from .poses import weapon_pose
 from .simulation import (
     MONSTER_RADIUS,
@@ -20,7 +20,6 @@ from .simulation import (
     PlayerState,
     Script,
     WorldState,
-    camera_velocity,
     monster_bank,
 )
 from .skeletons import MONSTERS, PLAYER, WEAPONS
@@ -194,7 +193,7 @@ def restore_state(script: Script, table: pa.Table, frame: int) -> WorldState:
                               "the state table does not belong to this script", row=frame - 1, column="camera.pos")
     return WorldState(frame=frame, players=tuple(players), monsters=tuple(monsters),
                       camera_pos=position, camera_rot=tuple(float(v) for v in camera_rot),
-                      camera_vel=camera_velocity(script, frame, position, previous))
+                      camera_vel=camera_velocity(position, previous))
 
 
 def body_radius(kind: str, type_id: int) -> float:

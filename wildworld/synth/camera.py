@@ -41,6 +41,7 @@ __all__ = [
     "Shot",
     "start_pose",
     "follow",
+    "camera_velocity",
     "intrinsics",
     "camera_quaternion",
     "forward_angles",
@@ -309,6 +310,14 @@ def follow(position, velocity, rotation, shot: Shot) -> tuple[np.ndarray, np.nda
     new_position = position + _within_turn(shot, position, step, yaw)
     new_yaw, new_pitch = _aim_angles(shot, new_position, yaw, pitch, smooth=True)
     return new_position, _limit_turn(rotation, yaw, pitch, new_yaw, new_pitch)
+
+
+def camera_velocity(position, previous) -> tuple[float, float, float]:
+    """The spring's velocity: the last move, ``position - previous`` (metres per frame), or
+    rest where the previous position is not known (``None``: frame 0, an unwritten row)."""
+    if previous is None:
+        return (0.0, 0.0, 0.0)
+    return tuple(float(a) - float(b) for a, b in zip(position, previous))
 
 
 def intrinsics(width: int, height: int, frame: int) -> np.ndarray:

@@ -4,10 +4,10 @@ Design for re-simulation: every random decision draws from a counter-based gener
 (sample seed, frame, purpose), never from a running RNG, and every dynamic variable is written
 to state.csv. So the world at any frame is fully determined by that frame's annotations plus
 the sample's :class:`Script` (kept in the part's ``synthetic_world.json``; the camera pose is
-restored from ``camera.pos``/``camera.rot``, so frames with an invalid camera cannot be
-restored), and it can be
-restored and stepped forward with the recorded actions (which reproduces the sample) or with
-any other actions (a counterfactual future).
+restored from ``camera.pos``/``camera.rot`` and its spring's velocity from the previous row's
+``camera.pos``, so frames with an invalid camera cannot be restored), and it can be restored
+and stepped forward with the recorded actions (which reproduces the sample) or with any other
+actions (a counterfactual future).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 
 from .actions import ACTIONS_BY_KEY, ACTIONS_BY_NAME, ActionSpec, MonsterMotion, monster_motion
 from .bodies import body_spheres, monster_joints, player_joints
-from .camera import Shot, follow, intrinsics, start_pose
+from .camera import Shot, camera_velocity, follow, intrinsics, start_pose
 from .scene import make_scene
 from .skeletons import MONSTERS, PLAYER
 
@@ -34,7 +34,6 @@ __all__ = [
     "initial_state",
     "step",
     "simulate",
-    "camera_velocity",
     "monster_bank",
     "ARENA_RADIUS",
     "MONSTER_RADIUS",
@@ -205,26 +204,13 @@ def _flat_distance(a: Sequence[float], b: Sequence[float]) -> float:
     return math.hypot(a[0] - b[0], a[2] - b[2])
 
 
-def _clamp_arena(pos: np.ndarray, script: Script, radius: float) -> tuple[float, float, float]:
-    """Inside the arena and outside every prop: a body of ``radius`` that walks into a box is
-    stopped at its face (sliding along it), so nobody stands inside a rock."""
+def _walkable(pos: np.ndarray, script: Script, radius: float) -> tuple[float, float, float]:
+    """``pos`` kept inside the arena and out of the props (a body stops at a box and slides)."""
     pos = np.array(pos, dtype=np.float64)
     r = math.hypot(pos[0], pos[2])
     if r > ARENA_RADIUS:
         pos = pos * np.array([ARENA_RADIUS / r, 1.0, ARENA_RADIUS / r])
-    scene = make_scene(script.scene_seed)
-    for _ in range(2):  # a push out of one box may end in a neighbour
-        lo, hi = scene.box_min[:, [0, 2]] - radius, scene.box_max[:, [0, 2]] + radius
-        flat = pos[[0, 2]]
-        inside = np.flatnonzero(((flat > lo) & (flat < hi)).all(axis=1))
-        if not len(inside):
-            break
-        box = int(inside[0])
-        depths = np.array([flat[0] - lo[box, 0], hi[box, 0] - flat[0], flat[1] - lo[box, 1], hi[box, 1] - flat[1]])
-        side = int(np.argmin(depths))  # out through the nearest face: x-, x+, z-, z+
-        column = side // 2
-        pos[2 * column] = lo[box, column] if side % 2 == 0 else hi[box, column]
-    return (float(pos[0]), float(pos[1]), float(pos[2]))
+    return make_scene(script.scene_seed).keep_out(pos, radius)
 
 
 def _nearest_monster(state: WorldState, pos: Sequence[float]) -> MonsterState | None:
@@ -249,7 +235,7 @@ def _new_monster(slot: int, species: int, script: Script, frame: int, player_pos
     distance = rng.uniform(10.0, 16.0)
     pos = (player_pos[0] + distance * math.cos(angle), 0.0, player_pos[2] + distance * math.sin(angle))
     return MonsterState(
-        slot=slot, species=species, pos=_clamp_arena(np.array(pos), script, MONSTER_RADIUS[species]), yaw=_yaw_to(pos, player_pos),
+        slot=slot, species=species, pos=_walkable(np.array(pos), script, MONSTER_RADIUS[species]), yaw=_yaw_to(pos, player_pos),
         motion_id=monster_motion("enter").motion_id, phase=0.0,
         hp=MONSTER_MAX_HP[species], max_hp=MONSTER_MAX_HP[species],
     )
@@ -269,7 +255,7 @@ def initial_state(script: Script) -> WorldState:
                 type_id=script.player_type_id if tracked else script.companion_type_id,
                 member_id=100 + 7 * slot + 3,
                 weapon_id=script.weapon_id if tracked else 0,
-                pos=_clamp_arena(np.array([x0 + offset[0], 0.0, z0 + offset[2]]), script, PLAYER_RADIUS),
+                pos=_walkable(np.array([x0 + offset[0], 0.0, z0 + offset[2]]), script, PLAYER_RADIUS),
                 yaw=float(rng.uniform(-math.pi, math.pi)),
                 action=ACTIONS_BY_NAME["idle"].key,
                 phase=0.0,
@@ -399,7 +385,7 @@ def _advance_player(script: Script, state: WorldState, player: PlayerState) -> P
             red_hp = max(red_hp, hp)
         if spec.atk_buff:
             atk = _PLAYER_BASE_ATK + spec.atk_buff
-    return replace(player, pos=_clamp_arena(pos, script, PLAYER_RADIUS), yaw=yaw, sp=sp, hp=hp, red_hp=red_hp, atk=atk)
+    return replace(player, pos=_walkable(pos, script, PLAYER_RADIUS), yaw=yaw, sp=sp, hp=hp, red_hp=red_hp, atk=atk)
 
 
 def _player_hits(state: WorldState, player: PlayerState, monster: MonsterState) -> bool:
@@ -417,7 +403,7 @@ def _advance_monster(script: Script, state: WorldState, monster: MonsterState) -
     yaw = _turn(monster.yaw, _yaw_to(monster.pos, target.pos), motion.turn_rate)
     yaw = (yaw + math.pi) % (2 * math.pi) - math.pi
     pos = np.array(monster.pos) + motion.speed * _forward(yaw)
-    return replace(monster, pos=_clamp_arena(pos, script, MONSTER_RADIUS[monster.species]), yaw=yaw)
+    return replace(monster, pos=_walkable(pos, script, MONSTER_RADIUS[monster.species]), yaw=yaw)
 
 
 def _start(player: PlayerState, spec: ActionSpec) -> PlayerState:
@@ -492,16 +478,9 @@ def step(script: Script, state: WorldState, commands: dict[int, Command] | None 
     moved = WorldState(frame=frame + 1, players=tuple(players), monsters=tuple(monsters))
     position, rotation = follow(state.camera_pos, state.camera_vel, state.camera_rot, _shot(script, moved))
     camera_pos = tuple(map(float, position))
+    written = not script.camera_invalid(frame)  # restore can only take the move from a written row
     return replace(moved, camera_pos=camera_pos, camera_rot=tuple(map(float, rotation)),
-                   camera_vel=camera_velocity(script, frame + 1, camera_pos, state.camera_pos))
-
-
-def camera_velocity(script: Script, frame: int, position: Sequence[float], previous: Sequence[float] | None) -> tuple[float, float, float]:
-    """The camera's move into ``frame``, as restore can rebuild it from two state.csv rows:
-    zero on frame 0 and after a row whose camera is not written."""
-    if frame == 0 or previous is None or script.camera_invalid(frame - 1):
-        return (0.0, 0.0, 0.0)
-    return tuple(float(a) - float(b) for a, b in zip(position, previous))
+                   camera_vel=camera_velocity(camera_pos, state.camera_pos if written else None))
 
 
 def simulate(script: Script, *, start: WorldState | None = None, frames: int | None = None,
