@@ -24,17 +24,21 @@ from wildworld.synth.framing import measure_framing
 
 
 def _sheets(sample_dir: Path, report, out: Path, count: int = 4) -> None:
+    """``count`` frames where the player is not framed (spread over the sample), ``count``
+    evenly spaced ones, as PNGs named ``<sample>_<frame>_{ok,miss}.png``."""
     import cv2
 
+    from wildworld import open_sample
     from wildworld.video import read_frames
 
-    failed = np.flatnonzero(~(report.per_frame_in_view & report.per_frame_unoccluded))
+    valid = open_sample(sample_dir).camera.valid
+    failed = np.flatnonzero(valid & ~(report.per_frame_in_view & report.per_frame_unoccluded))
     picks = list(failed[np.linspace(0, len(failed) - 1, min(count, len(failed))).astype(int)]) if len(failed) else []
     picks += list(np.linspace(0, report.frames - 1, count).astype(int))
     frames = read_frames(sample_dir / "rgb.mp4", sorted(set(int(p) for p in picks)), backend="pyav")
     out.mkdir(parents=True, exist_ok=True)
     for index, image in zip(sorted(set(int(p) for p in picks)), frames):
-        tag = "ok" if report.per_frame_in_view[index] and report.per_frame_unoccluded[index] else "miss"
+        tag = "ok" if report.per_frame_in_view[index] and report.per_frame_unoccluded[index] else "miss" if valid[index] else "nocam"
         cv2.imwrite(str(out / f"{sample_dir.name}_{index:05d}_{tag}.png"), image[..., ::-1])
 
 
