@@ -8,7 +8,8 @@ total, the share of valid-camera frames on which the tracked player is in view (
 its joints inside the image and in front) and unoccluded (the decoded depth map at the
 projected root joint is not nearer than the joint by more than 1 m); see
 ``wildworld.synth.framing``. The issue's targets are >= 95 % and >= 90 %. The long-horizon
-check is ``--seconds 40`` (or more). ``--sheet DIR`` writes each sample's worst frames as PNGs.
+check is ``--seconds 40`` (or more). ``--sheet DIR`` writes, per sample, frames where the player
+is not framed and evenly spaced ones as PNGs, to look at.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def main() -> None:
     parser.add_argument("--resolution", default="320x180")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--part", type=Path, help="measure this existing part instead of generating one")
-    parser.add_argument("--sheet", type=Path, help="write sample frames (worst first) as PNGs here")
+    parser.add_argument("--sheet", type=Path, help="write frames (missed ones and evenly spaced ones) as PNGs here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         part = args.part

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import OptionError
 from ._sightlines import free_lengths
 
 __all__ = [
@@ -90,9 +91,9 @@ class Shot:
 
     def __post_init__(self) -> None:
         if np.shape(self.subject) != (3,) or np.shape(self.K) != (4,):
-            raise ValueError(f"subject {np.shape(self.subject)} and K {np.shape(self.K)} must be (3,) and (4,)")
+            raise OptionError(f"subject {np.shape(self.subject)} and K {np.shape(self.K)} must be (3,) and (4,)")
         if len(self.occluder_centers) != len(self.occluder_radii) or len(self.box_min) != len(self.box_max):
-            raise ValueError("occluder centres/radii and box min/max must have matching lengths")
+            raise OptionError("occluder centres/radii and box min/max must have matching lengths")
 
     @property
     def chest(self) -> np.ndarray:

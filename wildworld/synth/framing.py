@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FormatError
+from ..errors import FormatError, OptionError
 from ..release.sample import open_sample
 from ..release.skeleton import parse_skeleton_key
 from ..video import iter_frames
@@ -46,7 +46,7 @@ class FramingReport:
 
     def __post_init__(self) -> None:
         if not 0 <= self.in_view <= self.valid_frames or not 0 <= self.unoccluded <= self.valid_frames:
-            raise ValueError(f"counts out of range: {self.in_view}, {self.unoccluded} of {self.valid_frames}")
+            raise OptionError(f"counts out of range: {self.in_view}, {self.unoccluded} of {self.valid_frames}")
 
     @property
     def in_view_rate(self) -> float:
@@ -79,6 +79,10 @@ def _tracked_joints(sample) -> np.ndarray:
 def measure_framing(sample_dir: str | os.PathLike[str], *, min_joint_fraction: float = 0.5,
                     occluder_margin_m: float = 1.0) -> FramingReport:
     """Measure one written sample (see the module docstring for the two verdicts)."""
+    if not 0.0 < min_joint_fraction <= 1.0:
+        raise OptionError(f"min_joint_fraction={min_joint_fraction} must be in (0, 1]")
+    if not occluder_margin_m >= 0.0:
+        raise OptionError(f"occluder_margin_m={occluder_margin_m} must be >= 0 metres")
     sample = open_sample(sample_dir)
     camera = sample.camera
     joints = _tracked_joints(sample)
@@ -89,8 +93,7 @@ def measure_framing(sample_dir: str | os.PathLike[str], *, min_joint_fraction: f
     inside = projection.inside(width, height)
     present = np.isfinite(joints).all(axis=2)
     counted = present.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        in_view = camera.valid & (counted > 0) & (inside.sum(axis=1) >= min_joint_fraction * counted)
+    in_view = camera.valid & (counted > 0) & (inside.sum(axis=1) >= min_joint_fraction * counted)
     root_inside = camera.valid & inside[:, 0]
     root_uv = np.where(root_inside[:, None], projection.uv[:, 0], 0.0)
     columns = np.clip(np.round(root_uv[:, 0]).astype(np.int64), 0, width - 1)
