@@ -30,8 +30,9 @@ from .world import SyntheticWorld, encode_depth, make_script, skeleton_edges
 __all__ = ["SIDECAR_FILE", "GENERATOR_VERSION", "write_sample", "generate", "load_scripts", "SynthOptions"]
 
 SIDECAR_FILE = "synthetic_world.json"
-#: Bumped whenever the same seed would produce different data.
-GENERATOR_VERSION = "1.0"
+#: Bumped whenever the same seed would produce different data (2.0: the follow camera, props
+#: that bodies cannot walk into); the major part must match for a part to be re-simulated.
+GENERATOR_VERSION = "2.0"
 
 
 @dataclass(frozen=True)
