@@ -291,6 +291,13 @@ class WildWorldStream(IterableDataset):
                 **records,
             )
 
+    @property
+    def fps(self) -> float | None:
+        """Frames per second of the windows' slots: the store's rate divided by ``frame_step``
+        (``None`` when its samples were recorded at different rates)."""
+        fps = self.manifest.fps
+        return None if fps is None else fps / self.spec.frame_step
+
     def __repr__(self) -> str:
         return (f"WildWorldStream({self.location or self.urls[0]!r}, shards={len(self.urls)}, "
                 f"streams={sorted(self.streams)}, window={self.spec.window}, shuffle={self.shuffle}, "
