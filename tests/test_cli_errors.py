@@ -119,7 +119,7 @@ def test_wildbench_path_mistakes(tiny_bench, tmp_path):
 def test_split_says_which_rules_rejected_the_windows(tiny_bench, tmp_path):
     result = runner.invoke(bench_app, ["split", str(tiny_bench / "store"), "--horizon", "2", "--out", str(tmp_path / "s")])
     line = _one_line_error(result)
-    assert "no window satisfies the split rules (horizon 2); rejected by rule:" in line
+    assert "no window satisfies the split rules (short track, horizon 2); rejected by rule:" in line
     assert "reliable pairs: " in line and "shorter horizon" not in line
 
     result = runner.invoke(bench_app, ["split", str(tiny_bench / "store"), "--horizon", "100000", "--out", str(tmp_path / "s")])
