@@ -11,10 +11,12 @@ A :class:`Window` (item or batch) is also a read-only mapping with the flat keys
 datasets) takes it as it is::
 
     window.rgb is window["rgb"]; window.action.index is window["action.index"]
-    list(window)  # ['sample_id', 'start', 'frames', 'pad', 'rgb', ..., 'skeleton.type_id']
+    list(window)  # ['sample_id', 'start', 'frames', 'pad', 'rgb', ..., 'skeleton.slots']
     {key: value.to(device) for key, value in window.items() if torch.is_tensor(value)}
+    Window(dict(window))  # the typed window again
 
-Streams that were not asked for have no keys. ``repr`` of every record is a summary (shapes,
+Besides the tensors, the keys are ``sample_id`` and the field maps ``state.fields`` and
+``skeleton.slots``. Streams that were not asked for have no keys. ``repr`` of every record is a summary (shapes,
 dtypes, sample ids), never the tensors' values.
 """
 
@@ -241,7 +243,23 @@ def _rebuild_window(structure: tuple, bases: list) -> "Window":
 
 #: The top-level keys of a window, in order (then ``<record>.<field>`` for each record present).
 _WINDOW_KEYS = ("sample_id", "start", "frames", "pad", "rgb", "depth")
-_RECORDS = ("action", "camera", "state", "skeleton")
+_RECORDS = {"action": ActionRecord, "camera": CameraRecord, "state": StateRecord, "skeleton": SkeletonRecord}
+
+
+def _from_flat(mapping: Mapping) -> dict[str, Any]:
+    """The fields of a :class:`Window` from its flat mapping (``Window(dict(window))``)."""
+    missing = [key for key in ("sample_id", "start", "frames", "pad") if key not in mapping]
+    if missing:
+        raise TypeError(f"Window(mapping) needs the keys sample_id, start, frames and pad; {', '.join(missing)} missing")
+    sample_id = mapping["sample_id"]
+    fields: dict[str, Any] = {name: mapping.get(name) for name in _WINDOW_KEYS}
+    fields["sample_id"] = sample_id if isinstance(sample_id, str) else tuple(sample_id)  # a list after torch's converters
+    for record, cls in _RECORDS.items():
+        names = [f.name for f in dataclasses.fields(cls)]
+        if f"{record}.{names[0]}" in mapping:
+            values = {name: mapping[f"{record}.{name}"] for name in names}
+            fields[record] = cls(**{k: tuple(v) if k == "slots" else v for k, v in values.items()})
+    return fields
 
 
 @dataclass(frozen=True, repr=False)
@@ -251,9 +269,12 @@ class Window(_Record, Mapping):
     ``frames[t]`` is the sample frame read at slot ``t`` and ``pad[t]`` says it was clamped to
     a sample edge (the window reached past it); ``start`` may then be negative.
 
-    Also a read-only mapping of flat keys (see the module docstring): ``window["rgb"]``,
-    ``window["action.index"]``, ``window["state.values"]``...; ``sample_id`` is the one key
-    whose value is not a tensor.
+    Also a read-only mapping (see the module docstring): every tensor under the flat key
+    ``wildworld load`` prints (``window["rgb"]``, ``window["action.index"]``...), plus
+    ``sample_id`` and the two field maps that name tensor columns (``state.fields``,
+    ``skeleton.slots``). ``Window(mapping)`` builds the typed window back from such a mapping,
+    so tools that rebuild a mapping as ``type(m)({...})`` (torch's ``default_convert``,
+    ``pin_memory``; HF's ``Trainer``) keep a ``Window``.
     """
 
     sample_id: str | tuple[str, ...]
@@ -266,6 +287,20 @@ class Window(_Record, Mapping):
     camera: CameraRecord | None = None
     state: StateRecord | None = None
     skeleton: SkeletonRecord | None = None
+
+    def __init__(self, sample_id: str | tuple[str, ...] | Mapping, start: torch.Tensor | None = None,
+                 frames: torch.Tensor | None = None, pad: torch.Tensor | None = None, rgb: torch.Tensor | None = None,
+                 depth: torch.Tensor | None = None, action: ActionRecord | None = None, camera: CameraRecord | None = None,
+                 state: StateRecord | None = None, skeleton: SkeletonRecord | None = None) -> None:
+        values = dict(sample_id=sample_id, start=start, frames=frames, pad=pad, rgb=rgb, depth=depth, action=action,
+                      camera=camera, state=state, skeleton=skeleton)
+        if isinstance(sample_id, Mapping) and start is None:
+            values = _from_flat(sample_id)
+        for name in ("start", "frames", "pad"):
+            if values[name] is None:
+                raise TypeError(f"Window() needs {name}")
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
 
     @property
     def num_frames(self) -> int:
@@ -281,22 +316,20 @@ class Window(_Record, Mapping):
         record, _, name = key.partition(".") if isinstance(key, str) else ("", "", "")
         if name and record in _RECORDS:
             value = getattr(self, record)
-            if value is not None and name in _tensor_fields(value):
+            if value is not None and name in _RECORDS[record].__dataclass_fields__:
                 return getattr(value, name)
         elif not name and record in _WINDOW_KEYS and getattr(self, record) is not None:
             return getattr(self, record)
-        keys = list(self)
-        raise KeyError(f"no key {key!r} in this window (its keys are {', '.join(keys)}; "
+        raise KeyError(f"no key {key!r} in this window (its keys are {', '.join(self)}; "
                        "a stream that was not asked for has none)")
 
     def __iter__(self) -> Iterator[str]:
         for name in _WINDOW_KEYS:
             if getattr(self, name) is not None:
                 yield name
-        for record in _RECORDS:
-            value = getattr(self, record)
-            if value is not None:
-                yield from (f"{record}.{name}" for name in _tensor_fields(value))
+        for record, cls in _RECORDS.items():
+            if getattr(self, record) is not None:
+                yield from (f"{record}.{f.name}" for f in dataclasses.fields(cls))
 
     def __len__(self) -> int:
         return sum(1 for _ in self)

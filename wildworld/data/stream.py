@@ -300,7 +300,7 @@ class WildWorldStream(IterableDataset):
 
     def __repr__(self) -> str:
         return (f"WildWorldStream({self.location or self.urls[0]!r}, shards={len(self.urls)}, "
-                f"streams={sorted(self.streams)}, window={self.spec.window}, shuffle={self.shuffle}, "
+                f"streams={sorted(self.streams)}, window={self.spec.window}, fps={self.fps}, shuffle={self.shuffle}, "
                 f"resample={self.resample}, epoch_length={self.epoch_length}, split={self.split!r})")
 
 
