@@ -647,7 +647,9 @@ def test_reprs_are_summaries_never_tensor_values(store):
     assert repr(batch).startswith("Window(batch of 3 x 4 frames from 2 samples ('000000', '000001')")
     assert "rgb      uint8[3, 4, 3, 72, 128]" in repr(batch) and "(slots n0" in repr(batch)
     assert isinstance(items, WindowBatch) and repr(items).startswith("WindowBatch(2 items: '000000', '000000', rgb uint8[2, 4,")
-    assert "fps=30.0" in repr(dataset) and "fps=" in repr(WildWorldStream(store))
+    assert "fps=30.0" in repr(dataset) and "fps=30.0" in repr(WildWorldStream(store))
+    assert repr(dataset.store) == (f"Store({str(store)!r}, samples=2, frames={2 * FRAMES}, fps=30.0, resolution=128x72, "
+                                   "streams=['rgb', 'depth', 'action', 'camera', 'state', 'skeleton'])")
 
 
 def test_a_window_longer_than_every_sample_is_refused_at_construction(store):

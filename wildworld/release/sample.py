@@ -21,7 +21,7 @@ from ..classify import classify_path, expect_kind
 from ..errors import FormatError, MissingFileError, NotADatasetError, OptionError
 from ..geometry import DEFAULT_NEAR, Projection, opengl_c2w_to_opencv_w2c, project_points
 from ..schemas import load_record_schema, load_state_schema
-from ..video.decode import open_video
+from ..video.decode import read_frames
 from ..video.probe import VideoProbe, probe_video
 from .skeleton import SkeletonFile, read_skeleton_edges
 from .state_csv import read_state_csv
@@ -275,9 +275,7 @@ class Sample:
         return self._frames("depth", indices, color="gray")
 
     def _frames(self, stream: str, indices: Sequence[int], *, color: str) -> np.ndarray:
-        frames = np.asarray(indices, dtype=np.int64).reshape(-1)
-        with open_video(self.file(stream), backend="pyav", color=color) as reader:
-            return reader.get(frames)
+        return read_frames(self.file(stream), np.asarray(indices, dtype=np.int64).reshape(-1), backend="pyav", color=color)
 
     @cached_property
     def camera(self) -> Camera:
