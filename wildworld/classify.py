@@ -91,15 +91,15 @@ def classify_path(path: str | os.PathLike[str]) -> PathKind:
     for kind in ("split", "inputs", "submission"):
         if (target / BENCH_MARKERS[kind]).is_file():
             return kind  # type: ignore[return-value]
+    if (target / store_layout.WORK_DIR).is_dir():  # before the release kinds: its videos/ look like a part
+        raise NotADatasetError(f"{target}: not a dataset: an unfinished conversion (no {store_layout.MANIFEST_FILE} yet); "
+                               "run `wildworld convert` again with the same arguments to finish it")
     if layout.is_sample_dir(target):
         return "sample"
     if layout.list_sample_dirs(target):
         return "part"
     if layout.list_part_dirs(target):
         return "root"
-    if (target / store_layout.WORK_DIR).is_dir():
-        raise NotADatasetError(f"{target}: not a dataset: an unfinished conversion (no {store_layout.MANIFEST_FILE} yet); "
-                               "run `wildworld convert` again with the same arguments to finish it")
     children = list(target.iterdir())
     if any(child.suffix == ".mp4" and child.is_file() for child in children):
         return "submission"  # videos without submission.json: `wildbench check` says what is missing
