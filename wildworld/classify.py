@@ -37,7 +37,7 @@ from .errors import MissingFileError, NotADatasetError, OptionError
 from .store import layout as store_layout
 
 __all__ = ["PathKind", "PATH_KINDS", "classify_path", "expect_kind", "describe_kind", "BENCH_MARKERS",
-           "check_destination", "enclosing_dataset", "store_inside_part"]
+           "check_destination", "enclosing_dataset", "store_inside_part", "kind_of"]
 
 PathKind = Literal["sample", "part", "root", "store", "split", "inputs", "submission"]
 PATH_KINDS: tuple[str, ...] = get_args(PathKind)
@@ -107,6 +107,15 @@ def classify_path(path: str | os.PathLike[str]) -> PathKind:
     raise NotADatasetError(f"{target}: not a dataset: {found}; {layout.NOT_A_DATASET}")
 
 
+def kind_of(path: str | os.PathLike[str]) -> PathKind | None:
+    """:func:`classify_path`, or ``None`` for a path that is nothing recognisable (missing,
+    a file, empty...): for messages that say what a path is when they can."""
+    try:
+        return classify_path(path)
+    except (NotADatasetError, MissingFileError):
+        return None
+
+
 def _check_kinds(kinds) -> None:
     for kind in kinds:
         if kind not in PATH_KINDS:
@@ -163,12 +172,9 @@ def check_destination(path: str | os.PathLike[str], kind: PathKind, *, what: str
         raise NotADatasetError(f"{target}: a file, not a directory; write {what} to a new or empty directory")
     if next(target.iterdir(), None) is None:
         return None
-    try:
-        found: str | None = classify_path(target)
-    except NotADatasetError:
-        if kind == "store" and (target / store_layout.WORK_DIR).is_dir():
-            return "store"  # an unfinished conversion: the caller checks it is the same one
-        found = None
+    if kind == "store" and (target / store_layout.WORK_DIR).is_dir():
+        return "store"  # an unfinished conversion: the caller checks it is the same one
+    found = kind_of(target)
     if found == kind:
         return kind
     holds = f"this is {describe_kind(found)}" if found else f"not empty and not {describe_kind(kind)} ({_holds(target)})"

@@ -164,7 +164,11 @@ def publish_directory(
             raise refuse(final)
         aside = temp_name(final)
         os.replace(final, aside)
-        os.replace(tmp, final)
+        try:
+            os.replace(tmp, final)
+        except BaseException:
+            os.replace(aside, final)  # the old directory back where it was
+            raise
         fsync_dir(final.parent)
         shutil.rmtree(aside, ignore_errors=True)
         return "replaced"

@@ -35,7 +35,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .classify import classify_path, describe_kind
+from .classify import describe_kind, kind_of
 from .errors import OptionError, WildWorldError
 from .release.sample import Camera
 
@@ -177,10 +177,7 @@ def _open(source: Path, sample_id: str | None) -> _SampleData:
         named = "name the sample to view with --sample ID" if sample_id is None else f"it has no sample {sample_id!r}"
         raise OptionError(f"{source}: a release part directory, not a sample directory; {named} "
                           f"(its samples: {', '.join(s.name for s in samples[:4])}{', ...' if len(samples) > 4 else ''})")
-    try:
-        kind = classify_path(source)
-    except WildWorldError:
-        kind = None
+    kind = kind_of(source)
     found = f"this is {describe_kind(kind)}" if kind else "not a sample directory"
     raise WildWorldError(f"{source}: {found}; view takes a release sample directory, a part directory with --sample ID, "
                          "or a store with --sample ID")

@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 
 from .. import layout
-from ..classify import classify_path, expect_kind
-from ..errors import FormatError, MissingFileError, NotADatasetError, OptionError
+from ..classify import expect_kind, kind_of
+from ..errors import FormatError, MissingFileError, OptionError
 from ..geometry import DEFAULT_NEAR, Projection, opengl_c2w_to_opencv_w2c, project_points
 from ..schemas import load_record_schema, load_state_schema
 from ..video.decode import read_frames
@@ -202,11 +202,8 @@ def _actions_from_table(table: pa.Table, path: Path) -> PlayerActions:
 def _refuse_another_kind(path: Path) -> None:
     """A store, a split... given where a release sample belongs says what it is (a directory
     that is nothing recognisable is left to the caller, which names the missing files)."""
-    try:
-        classify_path(path)
-    except NotADatasetError:
-        return
-    expect_kind(path, "sample", purpose="(a directory with rgb.mp4, depth.mkv, state.csv, skeleton.npz)")
+    if kind_of(path) is not None:
+        expect_kind(path, "sample", purpose="(a directory with rgb.mp4, depth.mkv, state.csv, skeleton.npz)")
 
 
 class Sample:

@@ -21,8 +21,8 @@ from typing import Callable
 from .. import layout
 from ..files import atomic_path, temp_name
 from .._checks import check_positive
-from ..classify import classify_path, describe_kind
-from ..errors import FormatError, OptionError, WildWorldError
+from ..classify import describe_kind, kind_of
+from ..errors import FormatError, OptionError
 from ..release.writer import write_skeleton, write_skeleton_edges, write_state_csv
 from ..video.encode import VideoWriter
 from .simulation import Script
@@ -114,10 +114,8 @@ def _check_out(out: Path, scripts: dict[str, Script]) -> None:
     if not out.is_dir() or next(out.iterdir(), None) is None:
         return  # new or empty (a file: the mkdir below says so)
     if not (out / SIDECAR_FILE).is_file():
-        try:
-            found = describe_kind(classify_path(out))
-        except WildWorldError:
-            found = "a directory of other files"
+        kind = kind_of(out)
+        found = describe_kind(kind) if kind else "a directory of other files"
         raise OptionError(f"{out}: {found}, not a synthetic part (no {SIDECAR_FILE}); "
                           "write synthetic samples to a new or empty directory")
     existing = {sample_id: json.loads(json.dumps(script.to_json())) for sample_id, script in load_scripts(out).items()}
