@@ -290,6 +290,10 @@ def test_convert_refuses_destinations_that_are_not_new_or_its_own_store(odd_part
     empty = tmp_path / "empty"
     empty.mkdir()
     assert convert([part], empty, FAST, workers=1).samples == 2  # an empty directory is a new store
+    scratch = tmp_path / "scratch"  # a directory with a stray video beside other things is no part
+    (scratch / "clip").mkdir(parents=True)
+    shutil.copy(part / "000000" / "rgb.mp4", scratch / "clip" / "rgb.mp4")
+    assert convert([part], scratch / "runs" / "store", FAST, workers=1).samples == 2
 
 
 def test_a_data_root_of_parts_converts_like_its_parts(odd_part, tmp_path):

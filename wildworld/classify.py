@@ -181,27 +181,34 @@ def check_destination(path: str | os.PathLike[str], kind: PathKind, *, what: str
     raise NotADatasetError(f"{target}: {holds}; write {what} to a new or empty directory")
 
 
-def _marked_kind(directory: Path) -> PathKind | None:
-    """The kind of a directory by its marker files only (cheap: no listing of its children's
-    children), or ``part`` when it holds sample directories."""
+def _complete_sample(directory: Path) -> bool:
+    return all((directory / name).is_file() for name in layout.STREAM_FILES.values())
+
+
+def _enclosing_kind(directory: Path) -> PathKind | None:
+    """The kind of a directory above a destination, by marker files, or ``sample``/``part``
+    for a complete sample (every stream file) and a directory holding one. Stricter than
+    :func:`classify_path`: a scratch directory that happens to hold some ``rgb.mp4`` beside
+    other things (``/tmp``, a test's directory) must not refuse every destination below it."""
     if (directory / store_layout.MANIFEST_FILE).is_file():
         return "store"
     for kind in ("split", "inputs", "submission"):
         if (directory / BENCH_MARKERS[kind]).is_file():
             return kind  # type: ignore[return-value]
-    if layout.is_sample_dir(directory):
+    if _complete_sample(directory):
         return "sample"
     try:
-        return "part" if layout.list_sample_dirs(directory) else None
+        return "part" if any(child.is_dir() and _complete_sample(child) for child in directory.iterdir()) else None
     except OSError:  # a directory we may not list (e.g. another user's): it holds nothing of ours
         return None
 
 
 def enclosing_dataset(path: str | os.PathLike[str]) -> tuple[Path, PathKind] | None:
     """The nearest directory above ``path`` (``path`` itself excluded) that is a release sample
-    or part, a store or a WildBench directory, with its kind; ``None`` when there is none."""
+    (every stream file) or a part holding one, a store or a WildBench directory, with its
+    kind; ``None`` when there is none."""
     for parent in Path(path).resolve().parents:
-        kind = _marked_kind(parent) if parent.is_dir() else None
+        kind = _enclosing_kind(parent) if parent.is_dir() else None
         if kind is not None:
             return parent, kind
     return None
