@@ -151,7 +151,6 @@ def expect_kind(path: str | os.PathLike[str], *wanted: PathKind, purpose: str = 
     raise NotADatasetError(f"{path}: {_mismatch(path, kind, wanted, purpose)}")
 
 
-
 def _holds(directory: Path) -> str:
     """What an unrecognised directory holds, for a message: a few of its names."""
     names = sorted(child.name for child in directory.iterdir())

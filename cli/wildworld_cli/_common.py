@@ -11,9 +11,9 @@ from typing import Any, Callable, TypeVar
 
 import typer
 from rich.console import Console, ConsoleDimensions
-from typer.core import TyperCommand, TyperGroup, TyperOption
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from wildworld.errors import WildWorldError
 
@@ -74,7 +74,8 @@ class App(typer.Typer):
     and every command registered on them."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cls=Group, **kwargs)
+        kwargs.setdefault("cls", Group)
+        super().__init__(**kwargs)
 
     def command(self, *args: Any, cls: type[TyperCommand] | None = None, **kwargs: Any):  # type: ignore[override]
         return super().command(*args, cls=cls or Command, **kwargs)

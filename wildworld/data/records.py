@@ -16,8 +16,8 @@ datasets) takes it as it is::
     Window(dict(window))  # the typed window again
 
 Besides the tensors, the keys are ``sample_id`` and the field maps ``state.fields`` and
-``skeleton.slots``. Streams that were not asked for have no keys. ``repr`` of every record is a summary (shapes,
-dtypes, sample ids), never the tensors' values.
+``skeleton.slots``. Streams that were not asked for have no keys. ``repr`` of every record is
+a summary (shapes, dtypes, sample ids), never the tensors' values.
 """
 
 from __future__ import annotations
