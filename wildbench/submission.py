@@ -27,6 +27,7 @@ import stat
 from pathlib import Path
 from typing import Protocol, Sequence
 
+from wildworld.classify import describe_kind, kind_of
 from wildworld.findings import Finding, ValidationReport
 from wildworld.schemas import read_document
 from wildworld.video import iter_frames, probe_video
@@ -94,6 +95,10 @@ def check_submission(directory: str | os.PathLike[str], split: SplitLike, *, dec
     directory = Path(directory)
     if not directory.is_dir():
         raise SubmissionError(f"{directory}: not a directory (a submission is a directory of <case_id>.mp4 files)")
+    kind = kind_of(directory)
+    if kind not in (None, "submission"):  # a store, a split, the inputs...: say so, not "no video for each case"
+        raise SubmissionError(f"{directory}: this is {describe_kind(kind)}, not a WildBench submission (a directory of "
+                              "<case_id>.mp4 files; write a reference one with `wildbench baseline NAME --split SPLIT --out SUB`)")
     findings: list[Finding] = []
 
     def add(code: str, path, message: str, key: str | None = None) -> None:

@@ -108,6 +108,11 @@ class SyntheticWorld:
     def __init__(self, script: Script) -> None:
         self.script = script
 
+    def __repr__(self) -> str:
+        script = self.script
+        return (f"SyntheticWorld(seed={script.seed}, {script.frames} frames at {script.fps:g} fps, "
+                f"{script.width}x{script.height}, players={len(script.player_slots)}, monsters={len(script.monsters)})")
+
     @cached_property
     def scene(self):
         return make_scene(self.script.scene_seed)
