@@ -28,7 +28,7 @@ from wildworld.video import VideoWriter, open_video
 
 from .errors import WildBenchError
 from .split import Case, Split
-from .submission import FILE_KINDS
+from .names import FILE_KINDS
 from .version import BENCHMARK_VERSION
 
 __all__ = ["BASELINES", "CaseOutput", "make_baseline"]

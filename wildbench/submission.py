@@ -33,14 +33,12 @@ from wildworld.schemas import read_document
 from wildworld.video import iter_frames, probe_video
 
 from .errors import SubmissionError
+from .names import FILE_KINDS, SUBMISSION_FILE
 
 __all__ = ["check_submission", "read_submission_info", "submission_file", "SplitLike", "SUBMISSION_FILE",
            "FILE_KINDS", "MIN_SIDE", "MAX_SIDE"]
 
-SUBMISSION_FILE = "submission.json"
 MIN_SIDE, MAX_SIDE = 64, 4096
-#: The files a submission may hold per case: kind -> name suffix after the case id.
-FILE_KINDS = {"video": ".mp4", "counterfactual": ".cf.mp4", "state": ".state.csv"}
 _SUFFIX_KIND = {suffix: kind for kind, suffix in FILE_KINDS.items()}
 # Case ids hold no dot, so the suffix is everything from the first dot (used with fullmatch).
 _CASE_FILE = re.compile(r"(?P<case>[A-Za-z0-9_-]+)(?P<suffix>" + "|".join(map(re.escape, FILE_KINDS.values())) + ")")
