@@ -55,6 +55,7 @@ __all__ = [
     "SplitFacts",
     "failed_case",
     "register",
+    "unregister",
     "get_metric",
     "available_metrics",
     "select_metrics",
@@ -71,6 +72,8 @@ REQUIREMENTS: dict[str, str] = {
     "video": "the submitted video, (T, H, W, 3) uint8 RGB at the evaluation resolution, T = horizon",
     "true_video": "the true video of the case's window, read from the store (never copied into the answer key)",
     "true_depth": "the true depth codes of the window, (T, H, W) uint8, read from the store",
+    "true_state": "the true per-frame records of the window, read from the store: {field name: (T,) or (T, width) array} "
+                  "for every action, camera and state field of the store's layout (categories as codes, -1 missing)",
     "cf_video": "the submitted counterfactual video (<case_id>.cf.mp4), or None when the submission has none",
     "state": "the submitted explicit-state table (<case_id>.state.csv, a pyarrow.Table), or None when absent",
     "answer": "the case's answer-key arrays (CaseAnswer)",
@@ -151,6 +154,7 @@ class CaseData:
     fps: float
     true_video: np.ndarray | None = None
     true_depth: np.ndarray | None = None
+    true_state: dict | None = None
     cf_video: np.ndarray | None = None
     state: Any = None  # pyarrow.Table
     scratch: Path | None = None
@@ -258,6 +262,14 @@ def register(metric: Metric) -> Metric:
         raise WildBenchError(f"metric {metric.name!r} declares no measures")
     _REGISTRY[metric.name] = metric
     return metric
+
+
+def unregister(name: str) -> Metric:
+    """Remove a metric from the registry (plug-ins and tests); returns it."""
+    try:
+        return _REGISTRY.pop(name)
+    except KeyError:
+        raise WildBenchError(f"no metric {name!r} to unregister") from None
 
 
 def get_metric(name: str) -> Metric:
@@ -395,11 +407,8 @@ def _close(a: Any, b: Any, tolerance: float) -> bool:
 
 def check_aggregate(metric: Metric, per_case: list[dict], split: SplitFacts, stored: dict, *,
                     tolerance: float = 1e-9) -> str | None:
-    """None when ``stored`` is what ``metric.aggregate(per_case, split)`` gives, else what differs."""
+    """None when ``stored`` is what ``metric.aggregate(per_case, split)`` gives, else the keys
+    that differ."""
     fresh = metric.aggregate(per_case, split)
-    for key, value in fresh.items():
-        if key not in stored:
-            return f"lacks {key!r}"
-        if not _close(value, stored[key], tolerance):
-            return f"{key!r} does not follow from the per-case results"
-    return None
+    differ = [key for key, value in fresh.items() if key not in stored or not _close(value, stored[key], tolerance)]
+    return ", ".join(differ) if differ else None
