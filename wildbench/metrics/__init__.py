@@ -4,6 +4,9 @@ See ``base`` for the interface (requirements, measures, per-worker setup, aggreg
 """
 
 from . import state_alignment  # noqa: F401  (registers "state_alignment")
+from . import camera_control  # noqa: F401  (registers "camera_control")
+from . import video_quality  # noqa: F401  (registers "video_quality")
+from . import learned_quality  # noqa: F401  (registers the weight-gated plug-ins: aesthetic_quality, imaging_quality, lpips, fvd)
 from .base import (
     REQUIREMENTS,
     CaseData,
