@@ -3,7 +3,7 @@
 See ``base`` for the interface (requirements, measures, per-worker setup, aggregation).
 """
 
-from . import state_alignment  # noqa: F401  (registers "state_alignment")
+from . import explicit_state, state_alignment  # noqa: F401  (register "explicit_state", "state_alignment")
 from .base import (
     REQUIREMENTS,
     CaseData,
