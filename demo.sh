@@ -2,8 +2,8 @@
 # The main job on the bundled sample_data/: validate, inspect and render the release-format
 # samples, convert them into a store, load windows from it through the PyTorch loaders, and
 # run WildBench on it (split, inputs, reference
-# submissions, evaluation, leaderboard). Installs into .venv on first use. Outputs go to
-# ${1:-out/demo}.
+# submissions, evaluation, leaderboard); then WildBench's long track on generated 40-s
+# samples. Installs into .venv on first use. Outputs go to ${1:-out/demo}.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh
@@ -33,5 +33,14 @@ for name in oracle frozen shuffled resim; do
   wildbench check "$OUT/bench/sub_$name" --split "$OUT/bench/split"
   wildbench evaluate "$OUT/bench/sub_$name" --split "$OUT/bench/split" --out "$OUT/bench/results_$name.json"
 done
-wildbench leaderboard "$OUT"/bench/results_*.json --html "$OUT/bench/leaderboard.html" --markdown "$OUT/bench/leaderboard.md"
+echo "== 7. WildBench long track: a store of 40-s synthetic samples, 20-s cases, explicit state"
+rm -rf "$OUT/long"
+wildworld synth "$OUT/long/part" --samples 2 --seconds 40 --seed 5
+wildworld convert "$OUT/long/part" "$OUT/long/store"
+wildbench split "$OUT/long/store" --track long --cases 4 --seed 0 --out "$OUT/long/split"
+for name in oracle frozen shuffled resim camera-follow; do
+  wildbench baseline "$name" --split "$OUT/long/split" --out "$OUT/long/sub_$name"
+  wildbench evaluate "$OUT/long/sub_$name" --split "$OUT/long/split" --metrics state_alignment,explicit_state --out "$OUT/long/results_$name.json"
+done
+wildbench leaderboard "$OUT"/bench/results_*.json "$OUT"/long/results_*.json --html "$OUT/bench/leaderboard.html" --markdown "$OUT/bench/leaderboard.md"
 echo "done: outputs in $OUT (open $OUT/bench/leaderboard.html)"

@@ -225,3 +225,12 @@ def test_metric_is_versioned_and_registered():
     assert metric.version == "2.0" and metric.full_version == "2.0+lk-1.0"
     assert {"true_video", "answer.entity_uv", "answer.track_reliable"} <= metric.requires
     assert [m.key for m in metric.measures if m.headline] == ["skill"]
+
+
+@pytest.mark.parametrize("module", ["wildbench.camera_follow", "wildbench.metrics._horizon", "wildbench.metrics.explicit_state"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
