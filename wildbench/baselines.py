@@ -37,7 +37,7 @@ from .camera_follow import camera_from_rows, follow_camera_frames
 from .errors import WildBenchError
 from .reference_state import camera_follow_state, held_state, resim_state, window_state
 from .split import Case, Split
-from .submission import FILE_KINDS
+from .names import FILE_KINDS
 from .version import BENCHMARK_VERSION
 
 __all__ = ["BASELINES", "CaseOutput", "make_baseline"]

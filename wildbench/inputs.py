@@ -26,10 +26,12 @@ import cv2
 import numpy as np
 
 from wildworld import read_skeleton_edges
-from wildworld.files import atomic_path
+from wildworld.classify import check_destination
+from wildworld.files import atomic_path, publish_directory, same_tree
 from wildworld.layout import EDGES_FILE
 from wildworld.video import open_video
 
+from .errors import WildBenchError
 from .segments import segments_of
 from .split import Split
 
@@ -117,7 +119,27 @@ def _camera_document(answer) -> dict:
             "frames": frames}
 
 
-def write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callable[[int, int], None] | None = None) -> Path:
+def write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callable[[int, int], None] | None = None,
+                 force: bool = False) -> Path:
+    """Write the conditioning packages of every case of ``split`` into ``out``, all at once.
+
+    ``out`` is new, empty or an existing inputs directory: the same files are kept as they
+    are; other content (e.g. the inputs of another split) is refused unless ``force``, which
+    replaces it atomically (``wildworld.files.publish_directory``). Anything else at ``out``
+    (a split, a store, other files) is refused before any work."""
+    check_destination(out, "inputs", what="the inputs")
+    publish_directory(out, lambda staging: _write_inputs(split, staging, progress=progress), same=same_tree, force=force,
+                      refuse=_other_inputs)
+    return Path(out)
+
+
+def _other_inputs(existing: Path) -> WildBenchError:
+    return WildBenchError(f"{existing}: holds other inputs (another split, or written by another version); choose another "
+                          "--out, or pass --force to replace them")
+
+
+def _write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callable[[int, int], None] | None = None) -> Path:
+    """Write the packages into ``out`` (a new directory; see :func:`write_inputs`)."""
     store = split.open_store()
     out = Path(out)
     layout = store.layout

@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import SubmissionError
 from .metrics.base import REQUIREMENTS, CaseData
-from .submission import FILE_KINDS
+from .names import FILE_KINDS
 
 __all__ = ["CaseFiles", "decode_submission", "file_digest", "needs", "CF_SUFFIX", "STATE_SUFFIX"]
 

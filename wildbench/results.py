@@ -187,8 +187,12 @@ def results_document(split, info: dict, submission: Path, plan, entries: dict[st
 
 def read_results(path: str | os.PathLike[str]) -> Results:
     """Read and check a RESULTS.json (schema, benchmark version, consistency) -> ``Results``."""
+    from wildworld.classify import describe_kind, kind_of
     from wildworld.schemas import read_document
 
+    if Path(path).is_dir() and kind_of(path) is not None:  # a split, a submission...: say which
+        raise SubmissionError(f"{path}: this is {describe_kind(kind_of(path))}, not a results file; pass the RESULTS.json "
+                              "that `wildbench evaluate` writes")
     doc = read_document(path, "wildbench_results", error=SubmissionError,
                         missing="no such results file (write one with `wildbench evaluate`)")
     found = str(doc["benchmark_version"])

@@ -44,8 +44,8 @@ from typing import Any, Callable, Literal
 import numpy as np
 
 from wildworld import WildWorldError, classify_path
-from wildworld.classify import describe_kind, expect_kind
-from wildworld.files import atomic_path, sha256_file
+from wildworld.classify import check_destination, describe_kind, expect_kind
+from wildworld.files import atomic_path, publish_directory, sha256_file
 from wildworld.schemas import read_document, validate_document
 from wildworld.store import Store, open_store
 from wildworld.store.layout import MANIFEST_FILE
@@ -471,8 +471,39 @@ def estimate_depth_scale(store: Store, candidates: list[_Candidate], *, samples:
 
 
 def make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], rules: SplitRules = SplitRules(),
-               *, progress: Callable[[int, int], None] | None = None) -> Split:
-    """Choose cases and write ``out/split.json`` and ``out/answers/<case>.npz``.
+               *, progress: Callable[[int, int], None] | None = None, force: bool = False) -> Split:
+    """Choose cases and write ``out/split.json`` and ``out/answers/<case>.npz``, all at once.
+
+    ``out`` is new, empty or an existing split: the same split (same checksum) is kept as it
+    is; another one is refused (its submissions would stop passing ``check``) unless ``force``,
+    which replaces it atomically (``wildworld.files.publish_directory``). Anything else at
+    ``out`` (a store, a part, other files) is refused before any work."""
+    check_destination(out, "split", what="the split")
+    publish_directory(out, lambda staging: _make_split(store_path, staging, rules, progress=progress),
+                      same=_same_split, force=force, refuse=_other_split)
+    return load_split(out)
+
+
+def _same_split(existing: Path, new: Path) -> bool:
+    """The same split: the same checksum (cases, answers, rules, store identity)."""
+    try:
+        return load_split(existing).checksum == load_split(new).checksum
+    except WildWorldError:  # a damaged split is not the same one
+        return False
+
+
+def _other_split(existing: Path) -> SplitError:
+    try:
+        old = load_split(existing, verify_answers=False).checksum[:12]
+    except WildWorldError:
+        old = "unreadable"
+    return SplitError(f"{existing}: holds another split (checksum {old}); replacing it would stop every submission made "
+                      "for it from passing `wildbench check`; choose another --out, or pass --force to replace it")
+
+
+def _make_split(store_path: str | os.PathLike[str], out: str | os.PathLike[str], rules: SplitRules = SplitRules(),
+                *, progress: Callable[[int, int], None] | None = None) -> Split:
+    """Choose cases and write them into ``out`` (a new directory; see :func:`make_split`).
 
     One line per stage (the rules are numbered as in the module docstring)."""
     store = _open_split_store(store_path)  # needs the skeleton and camera streams

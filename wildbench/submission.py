@@ -27,19 +27,18 @@ import stat
 from pathlib import Path
 from typing import Protocol, Sequence
 
+from wildworld.classify import describe_kind, kind_of
 from wildworld.findings import Finding, ValidationReport
 from wildworld.schemas import read_document
 from wildworld.video import iter_frames, probe_video
 
 from .errors import SubmissionError
+from .names import FILE_KINDS, SUBMISSION_FILE
 
 __all__ = ["check_submission", "read_submission_info", "submission_file", "SplitLike", "SUBMISSION_FILE",
            "FILE_KINDS", "MIN_SIDE", "MAX_SIDE"]
 
-SUBMISSION_FILE = "submission.json"
 MIN_SIDE, MAX_SIDE = 64, 4096
-#: The files a submission may hold per case: kind -> name suffix after the case id.
-FILE_KINDS = {"video": ".mp4", "counterfactual": ".cf.mp4", "state": ".state.csv"}
 _SUFFIX_KIND = {suffix: kind for kind, suffix in FILE_KINDS.items()}
 # Case ids hold no dot, so the suffix is everything from the first dot (used with fullmatch).
 _CASE_FILE = re.compile(r"(?P<case>[A-Za-z0-9_-]+)(?P<suffix>" + "|".join(map(re.escape, FILE_KINDS.values())) + ")")
@@ -94,6 +93,10 @@ def check_submission(directory: str | os.PathLike[str], split: SplitLike, *, dec
     directory = Path(directory)
     if not directory.is_dir():
         raise SubmissionError(f"{directory}: not a directory (a submission is a directory of <case_id>.mp4 files)")
+    kind = kind_of(directory)
+    if kind not in (None, "submission"):  # a store, a split, the inputs...: say so, not "no video for each case"
+        raise SubmissionError(f"{directory}: this is {describe_kind(kind)}, not a WildBench submission (a directory of "
+                              "<case_id>.mp4 files; write a reference one with `wildbench baseline NAME --split SPLIT --out SUB`)")
     findings: list[Finding] = []
 
     def add(code: str, path, message: str, key: str | None = None) -> None:

@@ -23,13 +23,14 @@ from typing import Callable
 import numpy as np
 
 from . import layout
-from .classify import classify_path, describe_kind
+from .classify import classify_path, describe_kind, store_inside_part
 from .errors import FormatError, NotADatasetError
-from .findings import FindingCollector, ValidationReport
+from .findings import Finding, FindingCollector, ValidationReport
 from .release.sample import column_array
 from .release.skeleton import SkeletonFile, read_skeleton_edges
 from .release.state_csv import read_state_csv, state_column_spec
 from .schemas import load_record_schema, load_state_schema
+from .store.layout import STORE_ENTRIES
 from .store.validate import validate_store
 from .video.decode import open_video
 
@@ -296,6 +297,14 @@ def validate_path(
         if not target.is_dir():
             raise
         kind = "part"  # an empty or foreign directory: reported as a part without samples
+    if kind == "store" and store_inside_part(target):
+        # A store converted into a part (before convert refused to): its samples are checked
+        # still, and the report says how to separate the two.
+        report = validate_part(target, decode_ends=decode_ends, progress=progress)
+        moved = Finding("warning", "store-inside-part", str(target),
+                        f"a converted store was written into this part directory ({', '.join(STORE_ENTRIES)}); move "
+                        "those files to a directory of their own and validate it there: wildworld validate STORE")
+        return ValidationReport(target=report.target, kind="part", findings=(moved, *report.findings), samples=report.samples)
     if kind == "store":
         return validate_store(target, progress=progress)
     if kind == "sample":

@@ -35,6 +35,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from .classify import describe_kind, kind_of
 from .errors import OptionError, WildWorldError
 from .release.sample import Camera
 
@@ -171,7 +172,15 @@ def _open(source: Path, sample_id: str | None) -> _SampleData:
         return _from_release(source)
     if sample_id is not None and layout.is_sample_dir(source / sample_id):
         return _from_release(source / sample_id)
-    raise WildWorldError(f"{source}: not a sample directory, a part directory holding sample {sample_id!r}, or a store")
+    samples = layout.list_sample_dirs(source) if source.is_dir() else []
+    if samples:
+        named = "name the sample to view with --sample ID" if sample_id is None else f"it has no sample {sample_id!r}"
+        raise OptionError(f"{source}: a release part directory, not a sample directory; {named} "
+                          f"(its samples: {', '.join(s.name for s in samples[:4])}{', ...' if len(samples) > 4 else ''})")
+    kind = kind_of(source)
+    found = f"this is {describe_kind(kind)}" if kind else "not a sample directory"
+    raise WildWorldError(f"{source}: {found}; view takes a release sample directory, a part directory with --sample ID, "
+                         "or a store with --sample ID")
 
 
 def _per_frame(data: _SampleData, field: str) -> np.ndarray | None:

@@ -8,9 +8,9 @@ from typing import List, Optional
 import typer
 from rich.markup import escape
 
-from ._common import EXIT_OK, EXIT_PROBLEMS, console, fail, friendly, print_json, progress_bar
+from ._common import EXIT_OK, EXIT_PROBLEMS, App, console, fail, friendly, print_json, progress_bar
 
-app = typer.Typer(
+app = App(
     name="wildbench",
     help="WildBench: an open, documented, reproducible benchmark for action-conditioned world models.",
     no_args_is_help=True,
@@ -42,6 +42,7 @@ def split(
     seed: int = typer.Option(0, "--seed", help="Same store, rules and seed: same split."),
     stride: Optional[int] = typer.Option(None, "--stride", min=1, help="Candidate windows start every STRIDE frames (default: the track's)."),
     depth_scale: Optional[float] = typer.Option(None, "--depth-scale", help="Metres per depth code (default: the synthetic world's, else calibrated)."),
+    force: bool = typer.Option(False, "--force", help="Replace a different split already at --out (atomically); its submissions stop passing check."),
 ) -> None:
     """Choose a curated, stratified, deterministic test split and write its answer key.
 
@@ -56,7 +57,7 @@ def split(
     rules = SplitRules(cases=cases, horizon=horizon, seed=seed, stride=stride, depth_scale=depth_scale, track=track)
     bar, update = _bar("choosing cases")
     with bar:
-        made = make_split(store, out, rules, progress=update)
+        made = make_split(store, out, rules, progress=update, force=force)
     console.print(f"wrote {escape(str(out))}: {len(made.cases)} {made.track}-track cases of {made.horizon} frames "
                   f"(checksum {made.checksum[:12]})")
     if len(made.cases) < cases:
@@ -71,14 +72,22 @@ def inputs(
     split_dir: Path = typer.Argument(..., help="A split directory."),
     out: Path = typer.Option(..., "--out", help="Directory for the public conditioning packages."),
     store: Optional[Path] = typer.Option(None, "--store", help="The split's store, if it has moved since the split was made."),
+    force: bool = typer.Option(False, "--force", help="Replace different inputs already at --out (atomically)."),
 ) -> None:
-    """Write what models may see per case (first frame, actions, camera, skeletons, state, captions)."""
+    """Write what models may see per case (first frame, actions, camera, skeletons, state, captions).
+
+    Examples:
+
+      wildbench inputs SPLIT --out INPUTS
+
+      wildbench inputs SPLIT --out INPUTS --store /new/place/store --force
+    """
     from wildbench import load_split, write_inputs
 
     loaded = load_split(split_dir, store=store)
     bar, update = _bar("writing inputs")
     with bar:
-        write_inputs(loaded, out, progress=update)
+        write_inputs(loaded, out, progress=update, force=force)
     console.print(f"wrote inputs for {len(loaded.cases)} cases to {escape(str(out))} (see {escape(str(out / 'README.md'))})")
 
 
@@ -91,7 +100,14 @@ def baseline(
     seed: int = typer.Option(0, "--seed", help="Seed of shuffled pairings and resim actions."),
     store: Optional[Path] = typer.Option(None, "--store", help="The split's store, if it has moved since the split was made."),
 ) -> None:
-    """Write a reference submission."""
+    """Write a reference submission.
+
+    Examples:
+
+      wildbench baseline oracle --split SPLIT --out SUB_ORACLE
+
+      wildbench baseline resim --split SPLIT --out SUB_RESIM --seed 1
+    """
     from wildbench import load_split, make_baseline
 
     loaded = load_split(split_dir, store=store)
@@ -108,7 +124,14 @@ def check(
     split_dir: Path = typer.Option(..., "--split", help="A split directory."),
     json_output: bool = typer.Option(False, "--json", help="Print findings as JSON."),
 ) -> None:
-    """Report every problem of a submission. Exit 0 valid, 1 problems found, 2 usage error."""
+    """Report every problem of a submission. Exit 0 valid, 1 problems found, 2 usage error.
+
+    Examples:
+
+      wildbench check SUB --split SPLIT
+
+      wildbench check SUB --split SPLIT --json
+    """
     from wildbench import check_submission, load_split
 
     from ._render import validation_table
@@ -171,7 +194,14 @@ def evaluate(
 @app.command("metrics")
 @friendly
 def list_metrics() -> None:
-    """List every metric: its family, version, inputs, measures and how each maps to 0-100."""
+    """List every metric: its family, version, inputs, measures and how each maps to 0-100.
+
+    Examples:
+
+      wildbench metrics
+
+      wildbench metrics > metrics.txt
+    """
     from rich.table import Table
 
     from wildbench.metrics import families, get_metric

@@ -9,9 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ._common import EXIT_OK, EXIT_PROBLEMS, console, fail, friendly, print_json, warn
+from ._common import EXIT_OK, EXIT_PROBLEMS, App, console, fail, friendly, print_json, warn
 
-app = typer.Typer(
+app = App(
     name="wildworld",
     help="Read, validate, convert and load the WildWorld dataset (release layout or converted store).",
     no_args_is_help=True,
@@ -27,7 +27,14 @@ def validate(
     json_output: bool = typer.Option(False, "--json", help="Print findings as JSON."),
     decode: bool = typer.Option(True, "--decode/--no-decode", help="Decode the first and last frame of each video."),
 ) -> None:
-    """Report every problem at once. Exit 0 valid, 1 problems found, 2 usage error (not a dataset)."""
+    """Report every problem at once. Exit 0 valid, 1 problems found, 2 usage error (not a dataset).
+
+    Examples:
+
+      wildworld validate sample_data/data_part1
+
+      wildworld validate out/store data/ --json --no-decode
+    """
     from wildworld import classify_path
     from wildworld.validate import validate_path
 
@@ -52,7 +59,14 @@ def info(
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     top: int = typer.Option(5, help="How many of the most played actions to list."),
 ) -> None:
-    """Frames, duration, entities, invalid-camera count and the top actions."""
+    """Frames, duration, entities, invalid-camera count and the top actions.
+
+    Examples:
+
+      wildworld info sample_data/data_part1/000000
+
+      wildworld info out/store --json
+    """
     from wildworld.info import path_info
 
     from ._render import info_tables
@@ -75,7 +89,14 @@ def render(
     sheet: Optional[Path] = typer.Option(None, "--sheet", help="Also write a contact-sheet PNG of a few frames."),
     max_frames: Optional[int] = typer.Option(None, "--max-frames", min=1, help="Render only the first N frames."),
 ) -> None:
-    """Draw skeletons (through the reader and the documented camera) as a video and/or sheet."""
+    """Draw skeletons (through the reader and the documented camera) as a video and/or sheet.
+
+    Examples:
+
+      wildworld render sample_data/data_part1/000000 -o skeletons.mp4 --overlay-rgb
+
+      wildworld render sample_data/data_part1/000000 --sheet sheet.png --depth --max-frames 90
+    """
     from wildworld.render import render_sample
 
     if output is None and sheet is None:
@@ -101,7 +122,14 @@ def view(
 ) -> None:
     """Log a sample to Rerun (RGB, depth, 3-D skeletons, camera frustum, action and state timelines).
 
-    Without --out: opens the Rerun viewer where a display exists, else writes <sample id>.rrd."""
+    Without --out: opens the Rerun viewer where a display exists, else writes <sample id>.rrd.
+
+    Examples:
+
+      wildworld view sample_data/data_part1/000000 --out 000000.rrd
+
+      wildworld view out/store --sample 000000 --max-frames 300
+    """
     import os
     import sys
 
@@ -137,7 +165,14 @@ def synth(
     crf: int = typer.Option(23, "--crf", min=0, max=51, help="H.264 quality of rgb.mp4 (lower is better)."),
     gop: int = typer.Option(30, "--gop", min=1, help="Keyframe interval of both videos."),
 ) -> None:
-    """Generate synthetic samples in exactly the release layout (resumable)."""
+    """Generate synthetic samples in exactly the release layout (resumable).
+
+    Examples:
+
+      wildworld synth out/synth/data_part1 --samples 8 --seconds 20
+
+      wildworld synth out/hd/data_part1 --resolution 1280x720 --seed 3
+    """
     from wildworld.synth import SynthOptions, generate
 
     from ._common import progress_bar
@@ -176,7 +211,14 @@ def convert(
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Address of a Ray cluster (default: start a local one)."),
     strict: bool = typer.Option(False, "--strict", help="Fail if any sample is bad instead of skipping it."),
 ) -> None:
-    """Convert release samples into a store (Zarr v3 + videos + WebDataset + Parquet). Resumable."""
+    """Convert release samples into a store (Zarr v3 + videos + WebDataset + Parquet). Resumable.
+
+    Examples:
+
+      wildworld convert sample_data/data_part1 out/store
+
+      wildworld convert data/ out/store_320 --resolution 320x180 --workers 8
+    """
     from wildworld.store import ConvertOptions
     from wildworld.store.convert import convert as run_convert
     from wildworld.store.options import ALL_STREAMS
@@ -220,7 +262,14 @@ def stats(
     json_output: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
     recompute: bool = typer.Option(False, "--recompute", help="Recompute from the arrays and compare with the stored file."),
 ) -> None:
-    """Per-field mean/std/min/max and exact global quantiles (stored as stats.json)."""
+    """Per-field mean/std/min/max and exact global quantiles (stored as stats.json).
+
+    Examples:
+
+      wildworld stats out/store > stats.txt
+
+      wildworld stats out/store --recompute --json
+    """
     from wildworld.classify import expect_kind
     from wildworld.store import open_store
     from wildworld.store.stats import compute_stats, read_stats
@@ -255,7 +304,14 @@ def load(
     seed: int = typer.Option(0, "--seed", help="Shuffle seed."),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Load a few shuffled batches through the PyTorch loaders: every tensor and a rough frames/s."""
+    """Load a few shuffled batches through the PyTorch loaders: every tensor and a rough frames/s.
+
+    Examples:
+
+      wildworld load out/store --window 16 --batch 8 --workers 2
+
+      wildworld load out/store --stream --streams rgb,action --json
+    """
     import dataclasses
 
     from wildworld.data.peek import peek

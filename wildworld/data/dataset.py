@@ -154,6 +154,7 @@ class WildWorldDataset(Dataset):
         self.resolution = self._check_resolution()
         self.samples: list[StoreSample] = self._select_samples(samples)
         self.index = WindowIndex([s.frames for s in self.samples], self.spec)
+        self._check_windows()
         self.stats = self.store.stats() if normalize != "none" else None
         self.annotations = Annotations.build(self.store.layout, self.options, streams=self.streams, stats=self.stats,
                                              store_resolution=self.store.resolution, resolution=self.resolution)
@@ -176,6 +177,19 @@ class WildWorldDataset(Dataset):
         if isinstance(samples, str):
             raise OptionError("samples= takes a sequence of sample ids, not one string")
         return [self.store.sample(sample_id) for sample_id in samples]
+
+    def _check_windows(self) -> None:
+        """A dataset without a single window is a mistake in its options: say so now, not as
+        an empty DataLoader (``wildworld load`` prints this same message)."""
+        if len(self.index):
+            return
+        if not self.samples:
+            raise OptionError(f"{self.store.location}: samples= selects no sample")
+        spec = self.spec
+        spanning = f" (spanning {spec.span} with frame_step={spec.frame_step})" if spec.frame_step > 1 else ""
+        longest = max(s.frames for s in self.samples)
+        raise OptionError(f"{self.store.location}: no window of {spec.window} frames{spanning} fits in any sample "
+                          f"(the longest has {longest} frames); choose a shorter window or pad=\"both\"")
 
     # -- the dataset ------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -248,6 +262,13 @@ class WildWorldDataset(Dataset):
     def state_fields(self):
         return self.annotations.state_fields
 
+    @property
+    def fps(self) -> float | None:
+        """Frames per second of the windows' slots: the samples' rate divided by ``frame_step``
+        (``None`` when the samples were recorded at different rates)."""
+        rates = {s.fps for s in self.samples}
+        return rates.pop() / self.spec.frame_step if len(rates) == 1 else None
+
     def windows_of(self, sample_id: str) -> range:
         """Window numbers of one sample (e.g. to evaluate it in order)."""
         for position, entry in enumerate(self.samples):
@@ -261,7 +282,7 @@ class WildWorldDataset(Dataset):
 
     def __repr__(self) -> str:
         return (f"WildWorldDataset({self.store.location!r}, windows={len(self)}, samples={len(self.samples)}, "
-                f"window={self.spec.window}, frame_step={self.spec.frame_step}, stride={self.spec.stride}, "
+                f"window={self.spec.window}, frame_step={self.spec.frame_step}, fps={self.fps}, stride={self.spec.stride}, "
                 f"pad={self.spec.pad!r}, streams={sorted(self.streams)})")
 
 

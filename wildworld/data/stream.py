@@ -291,9 +291,16 @@ class WildWorldStream(IterableDataset):
                 **records,
             )
 
+    @property
+    def fps(self) -> float | None:
+        """Frames per second of the windows' slots: the store's rate divided by ``frame_step``
+        (``None`` when its samples were recorded at different rates)."""
+        fps = self.manifest.fps
+        return None if fps is None else fps / self.spec.frame_step
+
     def __repr__(self) -> str:
         return (f"WildWorldStream({self.location or self.urls[0]!r}, shards={len(self.urls)}, "
-                f"streams={sorted(self.streams)}, window={self.spec.window}, shuffle={self.shuffle}, "
+                f"streams={sorted(self.streams)}, window={self.spec.window}, fps={self.fps}, shuffle={self.shuffle}, "
                 f"resample={self.resample}, epoch_length={self.epoch_length}, split={self.split!r})")
 
 

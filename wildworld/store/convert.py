@@ -3,6 +3,7 @@
 The whole pipeline is :func:`convert`, one line per stage:
 
     samples  = discover_samples(sources)                  # sample dirs, ids, edges files
+    check_store_destination(store, sources)               # never into a source, a part, a split...
     results  = _convert_samples(samples, ...)             # A: per sample, in parallel (videos, intermediates)
     layout   = build_layout(profiles)                     # B: store-wide columns, slots, vocabulary
     write_annotations(...); write_table(...)              # B: Zarr shards in frame order; Parquet
@@ -26,7 +27,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .. import layout as release_layout
-from ..errors import ConversionError, MissingFileError, WildWorldError
+from ..classify import check_destination, describe_kind, enclosing_dataset, expect_kind
+from ..errors import ConversionError, WildWorldError
 from ..files import TEMP_MARK, atomic_path, sha256_file
 from ..parallel import Executor, run_tasks
 from ..schemas import load_record_schema, load_state_schema
@@ -50,7 +52,7 @@ from .manifest import FORMAT, FORMAT_VERSION, ShardRecord, SlotEntity, StoreSamp
 from .shards import ClipRef, ShardTask, load_shard_record, plan_shards, write_shard
 from .stats import compute_stats, write_stats
 
-__all__ = ["ConversionError", "ConvertReport", "convert", "discover_samples"]
+__all__ = ["ConversionError", "ConvertReport", "convert", "discover_samples", "check_store_destination"]
 
 Progress = Callable[[str, int, int], None]
 
@@ -78,22 +80,18 @@ class _Parallel:
 
 
 def discover_samples(sources: Sequence[str | os.PathLike[str]]) -> list[tuple[str, Path, Path | None]]:
-    """``(sample_id, sample_dir, edges_file)`` for part directories and sample directories."""
+    """``(sample_id, sample_dir, edges_file)`` for sample directories, part directories and data
+    roots of parts (as ``validate`` takes them); anything else is refused, saying what it is."""
     found: list[tuple[Path, Path | None]] = []
     for source in sources:
         path = Path(source)
-        if not path.exists():
-            raise MissingFileError(f"{path}: no such file or directory")
-        if release_layout.is_sample_dir(path):
+        kind = expect_kind(path, "sample", "part", "root", purpose="to convert")
+        if kind == "sample":
             found.append((path, release_layout.find_edges_file(path)))
-        elif path.is_dir():
-            edges = path / release_layout.EDGES_FILE
-            samples = release_layout.list_sample_dirs(path)
-            if not samples:
-                raise WildWorldError(f"{path}: no sample directories found (expected <id>/state.csv, rgb.mp4, ...)")
-            found += [(sample, edges if edges.exists() else None) for sample in samples]
-        else:
-            raise WildWorldError(f"{path}: expected a part directory or a sample directory")
+            continue
+        for part in [path] if kind == "part" else release_layout.list_part_dirs(path):
+            edges = part / release_layout.EDGES_FILE
+            found += [(sample, edges if edges.exists() else None) for sample in release_layout.list_sample_dirs(part)]
     names = [sample.name for sample, _ in found]
     unique = len(set(names)) == len(names)
     out = []
@@ -104,6 +102,26 @@ def discover_samples(sources: Sequence[str | os.PathLike[str]]) -> list[tuple[st
     if len(set(ids)) != len(ids):
         raise WildWorldError("two sources hold samples with the same id; convert them into separate stores")
     return sorted(out)
+
+
+def check_store_destination(store: str | os.PathLike[str], sources: Sequence[str | os.PathLike[str]]) -> None:
+    """Refuse, before anything is written, a store that would land in a source, inside a
+    release sample or part (it would hide the part's samples from ``validate``), a store or a
+    WildBench directory, or in a non-empty directory that is not a store (an existing store is
+    then compared with this conversion by :func:`convert`)."""
+    target = Path(store).resolve()
+    for source in sources:
+        where = Path(source).resolve()
+        if target == where or where in target.parents:
+            inside = f"the source {source} itself" if target == where else f"inside the source {source}"
+            raise ConversionError(f"{store}: this is {inside}; write the store outside the sources, "
+                                  f"e.g. {where.parent / (where.name + '_store')}")
+    enclosing = enclosing_dataset(target)
+    if enclosing is not None:
+        parent, kind = enclosing
+        raise ConversionError(f"{store}: the store would be inside {parent}, {describe_kind(kind)}; "
+                              "write it to a directory of its own outside it")
+    check_destination(store, "store", what="the store")
 
 
 def _clean_temporaries(store: Path) -> None:
@@ -249,6 +267,7 @@ def convert(
     """Convert release samples into a store at ``store`` (see the module docstring)."""
     store = Path(store)
     samples = discover_samples(sources)
+    check_store_destination(store, sources)  # nothing is written into a source, a part, a split...
     source_names = sorted({str(Path(s).resolve()) for s in sources})
     store.mkdir(parents=True, exist_ok=True)
     if _check_options(store, options, source_names):

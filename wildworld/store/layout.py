@@ -46,6 +46,8 @@ __all__ = [
     "TABLE_FILE",
     "WORK_DIR",
     "SHARD_DIR",
+    "VIDEO_DIR",
+    "STORE_ENTRIES",
     "VideoFile",
     "VIDEO_FILES",
     "CLIP_MEMBERS",
@@ -76,6 +78,9 @@ STATS_FILE = "stats.json"
 TABLE_FILE = "tables/frames.parquet"
 WORK_DIR = "_work"
 SHARD_DIR = "shards"
+VIDEO_DIR = "videos"
+#: What a store holds at its top level (to name in messages, e.g. to move a store out of a part).
+STORE_ENTRIES = (MANIFEST_FILE, ANNOTATIONS, VIDEO_DIR, SHARD_DIR, TABLE_FILE.split("/")[0], STATS_FILE, WORK_DIR)
 
 #: Streams a store can hold.
 VIDEO_STREAMS = ("rgb", "depth")
@@ -107,7 +112,7 @@ _SHARD_NAME = re.compile(rf"^{SHARD_DIR}/clips-(?P<index>[0-9]{{6}})\.tar$")
 
 def video_path(sample_id: str, stream: str) -> str:
     """Relative path of a sample's re-encoded video."""
-    return f"videos/{sample_id}/{VIDEO_FILES[stream].name}"
+    return f"{VIDEO_DIR}/{sample_id}/{VIDEO_FILES[stream].name}"
 
 
 def shard_path(index: int) -> str:

@@ -125,7 +125,9 @@ class Store:
         return block[:, 0] if spec.width == 1 else block
 
     def __repr__(self) -> str:
-        return f"Store({self.location!r}, samples={len(self.samples)}, frames={self.frames}, streams={list(self.streams)})"
+        size = "mixed" if self.resolution is None else "x".join(map(str, self.resolution))
+        return (f"Store({self.location!r}, samples={len(self.samples)}, frames={self.frames}, fps={self.fps}, "
+                f"resolution={size}, streams={list(self.streams)})")
 
 
 def open_store(location: str | os.PathLike[str] | StoreReader, *, storage_options: dict | None = None) -> Store:
