@@ -37,9 +37,9 @@ def wildbench_long_store() -> Path:
     once, the same data as the tests' ``long_bench`` fixture)."""
     from wildworld.store.convert import convert
     from wildworld.store.extract import ConvertOptions
-    from wildworld.synth import SynthOptions, generate
+    from wildworld.synth import GENERATOR_VERSION, SynthOptions, generate
 
-    root = cache_dir("wildbench_long")
+    root = cache_dir(f"wildbench_long_synth-{GENERATOR_VERSION}")  # another generator: other data
     if not (root / "store" / "manifest.json").exists():
         generate(root / "part", SynthOptions(samples=3, seconds=40, width=320, height=180, seed=5))
         convert([root / "part"], root / "store", ConvertOptions(), workers=2)
