@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from .errors import WildBenchError
+from .metrics.base import families as registered_families
 from .metrics.base import get_metric
 from .results import Results, read_results
 from .version import SCORING_VERSION
@@ -154,7 +155,8 @@ def _board(track: str, docs: list[tuple[str, Results]]) -> Board:
                 for key, measure in m.measures.items() if measure.measure.headline and measure.mean is not None}
 
     shared = set.intersection(*(headline(r) for _, r in docs))
-    families = sorted({family for family, _, _ in shared})
+    order = list(registered_families())  # registration order: the paper's four perspectives first
+    families = sorted({family for family, _, _ in shared}, key=lambda f: (order.index(f) if f in order else len(order), f))
     all_measures = set.intersection(*({(name, key) for name, m in r.metrics.items() if m.computed for key in m.measures}
                                       for _, r in docs))
     measure_keys = sorted(f"{n}/{k}" for n, k in all_measures)
