@@ -11,9 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from wildworld._atomic import atomic_path
+from wildworld.files import atomic_path, sha256_file
 from wildworld.schemas import loads_strict
-from wildworld.store.extract import sha256_file
 
 from .errors import RecognizerError
 
