@@ -4,6 +4,7 @@ See ``base`` for the interface (requirements, measures, per-worker setup, aggreg
 """
 
 from . import state_alignment  # noqa: F401  (registers "state_alignment")
+from . import action_following  # noqa: F401  (registers "action_following"; runs only with a recognizer)
 from .base import (
     REQUIREMENTS,
     CaseData,
