@@ -34,4 +34,20 @@ for name in oracle frozen shuffled resim; do
   wildbench evaluate "$OUT/bench/sub_$name" --split "$OUT/bench/split" --out "$OUT/bench/results_$name.json"
 done
 wildbench leaderboard "$OUT"/bench/results_*.json --html "$OUT/bench/leaderboard.html" --markdown "$OUT/bench/leaderboard.md"
+# ---- WildBench long track (issue 15): begin -------------------------------------------
+# Two generated 21-s samples, a long-track split of 20-s cases (600 frames), the five reference
+# submissions with their state files, State Alignment v2 and Explicit State, its own board.
+echo "== 7. WildBench long track: 2 generated 21-s samples, 20-s cases, State Alignment v2, Explicit State"
+rm -rf "$OUT/long"
+wildworld synth "$OUT/long/part" --samples 2 --seconds 21 --resolution 320x180 --seed 5
+wildworld convert "$OUT/long/part" "$OUT/long/store"
+wildbench split "$OUT/long/store" --track long --cases 2 --seed 0 --out "$OUT/long/split"
+for name in oracle frozen shuffled resim camera-follow; do
+  wildbench baseline "$name" --split "$OUT/long/split" --out "$OUT/long/sub_$name"
+  wildbench evaluate "$OUT/long/sub_$name" --split "$OUT/long/split" --metrics state_alignment,explicit_state \
+    --out "$OUT/long/results_$name.json"
+done
+wildbench leaderboard "$OUT"/long/results_*.json --html "$OUT/long/leaderboard.html" --markdown "$OUT/long/leaderboard.md"
+echo "long track: open $OUT/long/leaderboard.html"
+# ---- WildBench long track (issue 15): end ---------------------------------------------
 echo "done: outputs in $OUT (open $OUT/bench/leaderboard.html)"

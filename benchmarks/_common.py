@@ -32,6 +32,20 @@ def wildbench_store() -> Path:
     return root / "store"
 
 
+def wildbench_long_store() -> Path:
+    """The synthetic store of the long-track benchmark (3 x 40 s at 320x180, seed 5; built
+    once, the same data as the tests' ``long_bench`` fixture)."""
+    from wildworld.store.convert import convert
+    from wildworld.store.extract import ConvertOptions
+    from wildworld.synth import GENERATOR_VERSION, SynthOptions, generate
+
+    root = cache_dir(f"wildbench_long_synth-{GENERATOR_VERSION}")  # another generator: other data
+    if not (root / "store" / "manifest.json").exists():
+        generate(root / "part", SynthOptions(samples=3, seconds=40, width=320, height=180, seed=5))
+        convert([root / "part"], root / "store", ConvertOptions(), workers=2)
+    return root / "store"
+
+
 def interleaved(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
     """Time each function ``repeats`` times, interleaving them so machine noise hits all alike."""
     for function in functions.values():  # warm-up

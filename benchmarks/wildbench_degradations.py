@@ -4,9 +4,10 @@
 
 Builds (once, cached) the same synthetic store as ``wildbench_speed.py``, a split of 81-frame
 cases and the four reference submissions, then scores them and a catalogue of degraded copies
-of the oracle (spatial, photometric, compression, temporal) with State Alignment. Prints the mean score per
-degradation, its ratio to the oracle's score measured in the same run, and flags any
-degradation that scores at or above the oracle. Degradations that leave every pixel's motion
+of the oracle (spatial, photometric, compression, temporal) with State Alignment. Prints the
+split's skill (the headline: 0 = holding still, 1 = the truth) per degradation, its ratio to
+the oracle's skill measured in the same run, and flags any degradation that scores at or
+above the oracle. Degradations that leave every pixel's motion
 untouched (a colour change, grey scale) are expected to tie with the oracle: State Alignment
 measures where things move, not how they look (that is Video Quality's job).
 """
@@ -146,8 +147,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     from wildbench import SplitRules, get_metric, make_baseline, make_split
-    from wildbench.metrics import CaseData
+    from wildbench.metrics import CaseData, SplitFacts
     from wildbench.providers import decode_submission
+    from wildworld.video import open_video
 
     store = wildbench_store()
     metric = get_metric("state_alignment")
@@ -161,17 +163,22 @@ def main() -> None:
             baselines[name] = [decode_submission(tmp / name / f"{c.case_id}.mp4", c.horizon, split.resolution) for c in cases]
         videos = baselines["oracle"]
         answers = [split.answer(c.case_id) for c in cases]
+        truths = []
+        for case in cases:
+            with open_video(split.open_store().video(case.sample_id, "rgb")) as reader:
+                truths.append(reader.get(range(case.start, case.start + case.horizon)))
+    facts = SplitFacts(split.fps, split.horizon, split.track)
 
     def mean_score(make: Callable[[int], np.ndarray]) -> float:
-        scores = [metric.score(CaseData(c.case_id, make(i), answers[i], split.fps))["score"] for i, c in enumerate(cases)]
-        return float(np.mean([s for s in scores if s is not None]))
+        per_case = [metric.score(CaseData(c.case_id, make(i), answers[i], split.fps, true_video=truths[i])) for i, c in enumerate(cases)]
+        return metric.aggregate(per_case, facts)["measures"]["skill"]["mean"]
 
     oracle = mean_score(lambda i: videos[i])
-    print(f"State Alignment on {len(cases)} synthetic cases of 81 frames at {split.resolution[0]}x{split.resolution[1]}")
+    print(f"State Alignment skill on {len(cases)} synthetic cases of 81 frames at {split.resolution[0]}x{split.resolution[1]}")
     print(f"  {'oracle (true video, re-encoded)':34s} {oracle:6.3f}  1.00")
     for name in ("resim", "frozen", "shuffled"):
         score = mean_score(lambda i, name=name: baselines[name][i])
-        print(f"  {'baseline ' + name:34s} {score:6.3f}  {score / oracle:4.2f}")
+        print(f"  {'baseline ' + name:34s} {score:6.3f}  {score / oracle:5.2f}")
     flagged = []
     for name, degrade in catalogue().items():
         def make(i, degrade=degrade):
@@ -182,7 +189,7 @@ def main() -> None:
         mark = "" if score < oracle else "  <- not below the oracle"
         if score >= oracle:
             flagged.append(name)
-        print(f"  {name:34s} {score:6.3f}  {score / oracle:4.2f}{mark}")
+        print(f"  {name:34s} {score:6.3f}  {score / oracle:5.2f}{mark}")
     print(f"{len(flagged)} of {len(catalogue())} degradations score at or above the oracle" + (f": {', '.join(flagged)}" if flagged else ""))
 
 

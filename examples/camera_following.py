@@ -11,8 +11,9 @@ prints the leaderboard with the reference rows next to it. See docs/quickstart-m
 
 The baseline: the first frame warped by the camera's rotation since frame 0. For a camera
 that only turns, pixels move by the homography H_t = K_t R_t R_0^T K_0^-1 (R: OpenCV
-world-to-camera rotations); the camera also moves, and the world's bodies move on their own,
-which this model ignores. It uses the first frame and the camera, nothing else.
+world-to-camera rotations; wildbench.camera_follow.rotation_homographies); the camera also
+moves, and the world's bodies move on their own, which this model ignores. It uses the first
+frame and the camera, nothing else.
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ import sys
 from pathlib import Path
 from typing import Iterable, Iterator, Protocol
 
-import cv2
 import numpy as np
 
 import wildbench
 from wildbench.authoring import CaseActions, InputCase
-from wildworld import Camera, intrinsics_matrix
+from wildbench.camera_follow import follow_camera_frames, rotation_homographies  # noqa: F401  (the warp, for readers)
 
 
 class WorldModel(Protocol):
@@ -43,35 +43,23 @@ class WorldModel(Protocol):
 
 
 class CameraFollowing:
-    """The first frame, re-projected through the rotation of every later camera."""
+    """The first frame, re-projected through the rotation of every later camera
+    (``wildbench.camera_follow``, which the ``camera-follow`` reference submission uses too).
+
+    >>> from types import SimpleNamespace
+    >>> from wildworld import Camera
+    >>> still = Camera(K=np.array([[100.0, 100, 50, 50]] * 3), position=np.zeros((3, 3)),
+    ...                rotation=np.array([[0.0, 0, 0, 1]] * 3), valid=np.ones(3, bool))
+    >>> first = np.full((100, 100, 3), 7, np.uint8)
+    >>> frames = list(CameraFollowing().generate(first, None, case=SimpleNamespace(camera=still)))
+    >>> len(frames), all((frame == first).all() for frame in frames)   # a camera that does not turn
+    (3, True)
+    """
 
     name, version, conditioning = "camera-following", "1.0", ("first_frame", "camera")
 
     def generate(self, first_frame: np.ndarray, actions: CaseActions, *, case: InputCase) -> Iterator[np.ndarray]:
-        height, width = first_frame.shape[:2]
-        pixels = np.stack([*np.meshgrid(np.arange(width), np.arange(height)), np.ones((height, width))], axis=-1)
-        unseen = first_frame.reshape(-1, 3).mean(axis=0).astype(np.uint8)
-        for homography in rotation_homographies(case.camera):
-            frame = cv2.warpPerspective(first_frame, homography, (width, height), flags=cv2.INTER_LINEAR,
-                                        borderMode=cv2.BORDER_REPLICATE)  # beside frame 0's view: its nearest pixel
-            # A ray behind frame 0's camera (turned more than the field of view) maps through
-            # infinity to a mirrored pixel; frame 0 never saw it: paint it the mean colour.
-            behind = pixels @ np.linalg.inv(homography)[2] <= 0
-            frame[behind] = unseen
-            yield frame
-
-
-def rotation_homographies(camera: Camera) -> np.ndarray:
-    """(T, 3, 3) homographies taking frame 0 pixels to frame t pixels for a camera that only rotates.
-
-    >>> camera = Camera(K=np.array([[100.0, 100, 50, 50]] * 2), position=np.zeros((2, 3)),
-    ...                 rotation=np.array([[0.0, 0, 0, 1]] * 2), valid=np.ones(2, bool))
-    >>> np.allclose(rotation_homographies(camera), np.eye(3))
-    True
-    """
-    rotations, _ = camera.extrinsics()  # OpenCV world-to-camera, (T, 3, 3)
-    K = intrinsics_matrix(camera.K)
-    return K @ rotations @ rotations[0].T @ np.linalg.inv(K[0])
+        return follow_camera_frames(first_frame, case.camera)
 
 
 class YourWorldModel:

@@ -59,6 +59,24 @@ def bench(tmp_path_factory):
     return {"root": root, "store": root / "store", "split_dir": root / "split", "split": split, "subs": subs}
 
 
+@pytest.fixture(scope="session")
+def long_bench(tmp_path_factory):
+    """A long-horizon WildBench: a 3 x 40 s synthetic store at 320x180, its long-track split
+    (cases of 600 frames, 20 s) and the five reference submissions (with state files)."""
+    from wildbench import SplitRules, make_baseline, make_split
+    from wildworld.store.convert import convert
+    from wildworld.store.extract import ConvertOptions
+    from wildworld.synth import SynthOptions, generate
+
+    root = tmp_path_factory.mktemp("long_bench")
+    generate(root / "part", SynthOptions(samples=3, seconds=40, width=320, height=180, seed=5))
+    convert([root / "part"], root / "store", ConvertOptions(), workers=2)
+    split = make_split(root / "store", root / "split", SplitRules(track="long", cases=8, seed=0))
+    names = ("oracle", "frozen", "shuffled", "resim", "camera-follow")
+    subs = {name: make_baseline(name, split, root / f"sub_{name}") for name in names}
+    return {"root": root, "store": root / "store", "split_dir": root / "split", "split": split, "subs": subs}
+
+
 #: The Action Following tests' recognizer: trained on a store of its own, a few minutes on 2 cores.
 AF_TRAINING = {"samples": 6, "seconds": 20.0, "seed": 13}
 

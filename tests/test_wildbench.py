@@ -240,7 +240,7 @@ def test_damaged_cache_entries_are_recomputed_on_resume(bench, tmp_path):
     entries[2].write_bytes(b"\xff\xfe")
     entries[3].unlink()
     entries[3].mkdir()
-    entries[4].write_text(entries[4].read_text().replace('"tracker_kept": ', '"tracker_kept": NaN, "was": ', 1))
+    entries[4].write_text(entries[4].read_text().replace('"visible_pairs": ', '"visible_pairs": NaN, "was": ', 1))
     resumed = evaluate(bench["subs"]["frozen"], bench["split_dir"], out, resume=True)
     assert resumed["cases"] == clean["cases"]
 
@@ -272,7 +272,8 @@ def test_evaluate_results_workers_and_resume(bench, tmp_path):
     assert one["cases"] == two["cases"] and accuracy.mean == two.metrics["state_alignment"].measures["position_accuracy"].mean
     lo, hi = accuracy.ci95
     buckets = one.metrics["state_alignment"].buckets
-    assert lo <= accuracy.mean <= hi and len(accuracy.per_horizon) == 4 and (buckets[0]["start"], buckets[0]["stop"]) == (1, 21)
+    assert lo <= accuracy.mean <= hi and len(accuracy.per_horizon) == 3 and (buckets[0]["start"], buckets[0]["stop"]) == (1, 31)
+    assert buckets[-1]["seconds"] == pytest.approx([61 / 30, 81 / 30], abs=1e-6)
     assert read_results(out1)["environment"]["decoder"].startswith("pyav")
     # Resume: cached cases are not recomputed.
     import wildbench.runner as runner_module
@@ -308,15 +309,20 @@ def test_leaderboard_outputs(bench, tmp_path):
         evaluate(bench["subs"][name], bench["split_dir"], paths[-1], workers=2)
     rows, facts = build_rows(paths)
     assert [r.model for r in rows][0] == "oracle" and rows[0].reference == "ceiling"
-    oracle_mean = read_results(paths[0]).metrics["state_alignment"].measures["position_accuracy"].mean
-    assert rows[0].families["State Alignment"] == pytest.approx(100 * oracle_mean)
-    assert rows[0].overall == pytest.approx(100 * oracle_mean)
+    oracle_skill = read_results(paths[0]).metrics["state_alignment"].measures["skill"].mean
+    assert rows[0].families["State Alignment"] == pytest.approx(100 * oracle_skill)  # the headline: skill
+    assert rows[0].families["Explicit State"] == 100.0  # the reference state files: the oracle's is the truth
+    assert facts["families"] == ["Explicit State", "State Alignment"]
+    assert rows[0].overall == pytest.approx((100 * oracle_skill + 100.0) / 2)
     markdown = to_markdown(rows, facts)
-    assert "oracle (ceiling)" in markdown and "frozen (trivial baseline, floor)" in markdown and "State Alignment" in markdown
-    assert "overall" not in markdown.split("\n\n")[1]  # one family shown: no overall column
+    frozen = next(r for r in rows if r.model == "frozen")
+    assert frozen.families["State Alignment"] == pytest.approx(0.0, abs=0.5)  # holding still has no skill
+    floor = f"{rows[-1].model} ({rows[-1].label}, floor)"  # resim moves wrongly: no better than holding still
+    assert "oracle (ceiling)" in markdown and floor in markdown and "State Alignment" in markdown
+    assert "overall" in markdown.split("\n\n")[1]  # two families: an overall column
     page = to_html(rows, facts)
     assert page.count('class="ceiling"') == 1 and page.count('class="floor"') == 1
-    assert "sortBy(" in page and page.count('<path class="curve') == 3 and page.count("<svg") == 1
+    assert "sortBy(" in page and page.count('<path class="curve') == 6 and page.count("<svg") == 2
     assert "http" not in page.split("<body>")[1].split("<script>")[0]
     result = runner.invoke(app, ["leaderboard", *map(str, paths), "--html", str(tmp_path / "lb.html"), "--markdown", str(tmp_path / "lb.md")])
     assert result.exit_code == 0, result.output
@@ -332,7 +338,7 @@ def test_leaderboard_refuses_mixed_splits(bench, tmp_path):
     result = runner.invoke(app, ["leaderboard", str(path), str(tmp_path / "b.json")])
     assert result.exit_code == 2 and "different splits" in result.output
     other = json.loads(path.read_text())
-    other["metrics"]["state_alignment"]["version"] = "1.1+lk-0.9"  # the same metric, another tracker version
+    other["metrics"]["state_alignment"]["version"] = "2.0+lk-0.9"  # the same metric, another tracker version
     (tmp_path / "c.json").write_text(json.dumps(other))
     result = runner.invoke(app, ["leaderboard", str(path), str(tmp_path / "c.json")])
     assert result.exit_code == 2 and "different versions" in result.output and "c.json" in result.output

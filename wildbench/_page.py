@@ -450,7 +450,8 @@ def render_page(boards: list["Board"]) -> str:
 <meta name="color-scheme" content="light"><title>WildBench leaderboard</title><style>{_STYLE}</style></head><body>
 <h1>WildBench leaderboard</h1>
 <p class="note">Reference rows are tagged for what they are: <span class="tag ceiling">ceiling</span> the true video;
-<span class="tag trivial">trivial baseline</span> the first frame held, or another case's true video;
+<span class="tag trivial">trivial baseline</span> the first frame held (or turned with the given camera), or another
+case's true video;
 <span class="tag reference">reference</span> re-simulated with other actions (right scene, wrong actions). A reference
 row is also tagged <span class="tag floor">floor</span> only where it scores lowest of all rows.</p>
 {nav}{sections}

@@ -6,7 +6,14 @@
   wrong world;
 * ``resim``: synthetic stores only - the world restored at the case's first frame and
   re-simulated under the case's counterfactual actions (the answer key's): right scene,
-  wrong actions.
+  wrong actions;
+* ``camera-follow``: the first frame turned with the given camera (rotation homography), and
+  in its state the tracked player carried along with the camera: what a camera-conditioned
+  model gets for free (``wildbench.camera_follow``).
+
+Explicit state (``<case_id>.state.csv``, ``wildbench.reference_state``): the oracle's is the
+true state, frozen's the first frame's held, shuffled's the other case's true state, resim's
+the re-simulated world's, camera-follow's frozen's with the tracked player carried along.
 
 Counterfactual videos (``<case_id>.cf.mp4``): the oracle's is the true counterfactual (the
 re-simulated world, synthetic stores only); frozen's is its own video again (a model that
@@ -26,19 +33,23 @@ import numpy as np
 from wildworld.files import TEMP_MARK, atomic_path
 from wildworld.video import VideoWriter, open_video
 
+from .camera_follow import camera_from_rows, follow_camera_frames
 from .errors import WildBenchError
+from .reference_state import camera_follow_state, held_state, resim_state, window_state
 from .split import Case, Split
 from .names import FILE_KINDS
 from .version import BENCHMARK_VERSION
 
 __all__ = ["BASELINES", "CaseOutput", "make_baseline"]
 
-BaselineName = Literal["oracle", "frozen", "shuffled", "resim"]
+BaselineName = Literal["oracle", "frozen", "shuffled", "resim", "camera-follow"]
 BASELINES = {
     "oracle": ("ceiling", "the true future video of the case (upper bound)", ["first_frame", "future_frames"]),
     "frozen": ("trivial", "the first frame held: a model that does nothing", ["first_frame"]),
     "shuffled": ("trivial", "the true video of another case (right-looking, wrong world)", []),
     "resim": ("reference", "re-simulated from the true first state with different actions (right scene, wrong actions)", ["first_frame", "state"]),
+    "camera-follow": ("trivial", "the first frame turned with the given camera; the tracked player carried along with it",
+                      ["first_frame", "camera", "state"]),
 }
 
 
@@ -76,10 +87,10 @@ class _Context:
     seed: int
 
 
-def _counterfactual_world(split: Split, store, case: Case) -> np.ndarray:
-    """Synthetic stores: the world restored at the case's first frame, re-simulated under the
-    case's counterfactual actions (the answer key's), rendered at the evaluation resolution."""
-    from wildworld.synth import Script, SyntheticWorld
+def _counterfactual_states(split: Split, store, case: Case) -> tuple:
+    """Synthetic stores: the script and the states of the world restored at the case's first
+    frame, re-simulated under the case's counterfactual actions (the answer key's)."""
+    from wildworld.synth import Script
 
     from .counterfactual import resimulate
     from .split import _sample_table
@@ -89,7 +100,15 @@ def _counterfactual_world(split: Split, store, case: Case) -> np.ndarray:
     answer = split.answer(case.case_id)
     answer.require("cf_actions")
     script = Script.from_json(case.synthetic_script)
-    states = resimulate(script, _sample_table(store, case.sample_id), case.start, answer.cf_actions)
+    return script, resimulate(script, _sample_table(store, case.sample_id), case.start, answer.cf_actions)
+
+
+def _counterfactual_world(split: Split, store, case: Case, states: tuple | None = None) -> np.ndarray:
+    """Synthetic stores: the counterfactual world (``_counterfactual_states``) rendered at the
+    evaluation resolution."""
+    from wildworld.synth import SyntheticWorld
+
+    script, states = states or _counterfactual_states(split, store, case)
     world = SyntheticWorld(script)
     width, height = split.resolution
     return np.stack([world.render(state, width=width, height=height)[0] for state in states])
@@ -97,25 +116,43 @@ def _counterfactual_world(split: Split, store, case: Case) -> np.ndarray:
 
 def _oracle(ctx: _Context, number: int, case: Case) -> CaseOutput:
     cf = _counterfactual_world(ctx.split, ctx.store, case) if case.synthetic_script else None
-    return CaseOutput(_window(ctx.split, ctx.store, case), cf_video=cf)
+    return CaseOutput(_window(ctx.split, ctx.store, case), cf_video=cf, state=_true_state(ctx, case))
 
 
 def _frozen(ctx: _Context, number: int, case: Case) -> CaseOutput:
     frames = np.repeat(_window(ctx.split, ctx.store, case)[:1], case.horizon, axis=0)
-    return CaseOutput(frames, cf_video=frames)  # it ignores the actions: the same video for both
+    # it ignores the actions: the same video for both
+    return CaseOutput(frames, cf_video=frames, state=held_state(_true_state(ctx, case)))
 
 
 def _shuffled(ctx: _Context, number: int, case: Case) -> CaseOutput:
-    return CaseOutput(_window(ctx.split, ctx.store, ctx.cases[ctx.donors[number]]))
+    donor = ctx.cases[ctx.donors[number]]
+    return CaseOutput(_window(ctx.split, ctx.store, donor), state=_true_state(ctx, donor))
 
 
 def _resim(ctx: _Context, number: int, case: Case) -> CaseOutput:
-    return CaseOutput(_counterfactual_world(ctx.split, ctx.store, case))
+    script, states = run = _counterfactual_states(ctx.split, ctx.store, case)
+    names = [f.name for f in ctx.store.layout.stream_fields("state")]
+    return CaseOutput(_counterfactual_world(ctx.split, ctx.store, case, run), state=resim_state(script, states, names))
+
+
+def _camera_follow(ctx: _Context, number: int, case: Case) -> CaseOutput:
+    answer = ctx.split.answer(case.case_id)
+    camera = camera_from_rows(answer.camera, answer.camera_valid)
+    with open_video(ctx.store.video(case.sample_id, "rgb")) as reader:
+        first = reader.get([case.start])[0]
+    frames = np.stack(list(follow_camera_frames(first, camera)))
+    return CaseOutput(frames, state=camera_follow_state(_true_state(ctx, case), answer.camera, answer.camera_valid,
+                                                        int(answer.actions[0, 4])))
+
+
+def _true_state(ctx: _Context, case: Case) -> dict:
+    return window_state(ctx.store, case.sample_id, case.start, case.horizon)
 
 
 #: Baseline name -> the function that makes one case's output.
 _BUILDERS: dict[str, Callable[[_Context, int, Case], CaseOutput]] = {
-    "oracle": _oracle, "frozen": _frozen, "shuffled": _shuffled, "resim": _resim,
+    "oracle": _oracle, "frozen": _frozen, "shuffled": _shuffled, "resim": _resim, "camera-follow": _camera_follow,
 }
 
 
@@ -160,7 +197,7 @@ def make_baseline(
         if made.state is not None:
             from wildworld.release.writer import write_state_csv
 
-            write_state_csv(state_path, made.state)  # atomic
+            write_state_csv(state_path, made.state, decimals=None)  # atomic; every digit, so the oracle's is exact
         elif state_path.exists():
             state_path.unlink()
         if progress is not None:

@@ -120,6 +120,13 @@ def _check_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[str, Re
     return docs
 
 
+def _declaration_order(item: tuple[str, str, str]) -> tuple:
+    """(family, metric, the measure's place among the metric's declared measures)."""
+    family, name, key = item
+    keys = [m.key for m in get_metric(name).measures]
+    return (family, name, keys.index(key) if key in keys else len(keys), key)
+
+
 def _board(track: str, docs: list[tuple[str, Results]]) -> Board:
     checksums = {r.split_checksum for _, r in docs}
     if len(checksums) > 1:
@@ -156,7 +163,7 @@ def _board(track: str, docs: list[tuple[str, Results]]) -> Board:
         family_scores: dict[str, list[float]] = {}
         family_ci: dict[str, list[list[float]]] = {}
         curves, buckets, measures, curve_measures = {}, {}, {}, {}
-        for family, name, key in sorted(shared):
+        for family, name, key in sorted(shared, key=_declaration_order):  # the first declared measure draws the curve
             m = results.metrics[name].measures[key]
             family_scores.setdefault(family, []).append(m.score)
             if m.score_ci95 is not None:

@@ -235,6 +235,26 @@ def _environment(env: MetricEnv) -> dict:
             "decoder": f"pyav {av.__version__} (ffmpeg {av.library_versions.get('libavcodec')})", "device": env.device}
 
 
+def _terminal_bar(done: int, total: int) -> None:
+    """A dependency-free progress line on stderr (the library does not import rich)."""
+    width = 30
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\rwildbench evaluate [{'#' * filled}{'.' * (width - filled)}] {done}/{total} cases")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _progress_callback(progress: bool | Callable[[int, int], None] | None) -> Callable[[int, int], None] | None:
+    if callable(progress):
+        return progress
+    if progress is True and sys.stderr.isatty():
+        return _terminal_bar
+    if progress not in (True, False, None):
+        raise WildBenchError(f"progress={progress!r}: pass True, False or a callable(done, total)")
+    return None
+
+
 def evaluate(
     submission: str | os.PathLike[str],
     split_path: str | os.PathLike[str],
@@ -249,14 +269,16 @@ def evaluate(
     weights: str | os.PathLike[str] | None = None,
     recognizer: str | os.PathLike[str] | None = None,
     store: str | os.PathLike[str] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: bool | Callable[[int, int], None] | None = True,
 ) -> Results:
     """Evaluate a submission on a split; write the results document and return it, typed.
 
     ``metrics`` selects metrics or families by name (default: all); a metric that cannot run
     here (no recognizer or weights given) is recorded as "not computed" with its reason.
     ``workers`` > 1 scores cases in parallel (``executor`` local or ray) with identical numbers.
-    ``progress(done, total)`` is called as cases finish.
+    ``progress``: True (default) draws a one-line progress bar on stderr when it is a terminal
+    (nothing otherwise: logs and notebooks stay clean); False silences it; a callable
+    ``progress(done, total)`` is called as cases finish instead.
 
     >>> results = evaluate("SUB", "SPLIT", "RESULTS.json", metrics=["state_alignment"])  # doctest: +SKIP
     >>> results.metrics["state_alignment"].measures["position_accuracy"].mean            # doctest: +SKIP
@@ -274,6 +296,7 @@ def evaluate(
         raise SubmissionError(f"{submission}: {len(report.errors)} problems (first: {first.code}: {first.path}: {first.message}); "
                               "run `wildbench check` to see them all")
     plan = plan_metrics(metrics, env)                                            # versions; not computed
+    progress = _progress_callback(progress)
     cache = out.with_name(out.name + ".cache")
     if cache.exists() and not resume:
         shutil.rmtree(cache)

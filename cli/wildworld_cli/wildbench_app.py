@@ -94,7 +94,7 @@ def inputs(
 @app.command()
 @friendly
 def baseline(
-    name: str = typer.Argument(..., help="oracle, frozen, shuffled or resim."),
+    name: str = typer.Argument(..., help="oracle, frozen, shuffled, resim or camera-follow."),
     split_dir: Path = typer.Option(..., "--split", help="A split directory."),
     out: Path = typer.Option(..., "--out", help="Submission directory to write."),
     seed: int = typer.Option(0, "--seed", help="Seed of shuffled pairings and resim actions."),
