@@ -5,7 +5,9 @@
 For each resolution: frames/s of the whole generation of one sample (simulate, annotate,
 render, encode RGB + depth, write), and of its parts. The reference measured in the same run
 is the encoders alone on the same frames (PyAV H.264 + lossless HEVC), so the ratio says how
-much the world itself adds on top of writing videos at all.
+much the world itself adds on top of writing videos at all. Each rate is given by the wall
+clock and by the process's CPU time (on a machine shared with other jobs the CPU time is the
+steadier of the two; on an idle one they agree).
 """
 
 from __future__ import annotations
@@ -21,30 +23,41 @@ from wildworld.synth.world import encode_depth
 from wildworld.video import VideoWriter
 
 
+class _Clock:
+    """Wall-clock and CPU seconds of a block."""
+
+    def __enter__(self) -> "_Clock":
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+    def rate(self, frames: int) -> str:
+        return f"{frames / self.wall:6.1f} f/s (cpu {frames / self.cpu:6.1f})"
+
+
 def measure(width: int, height: int, frames: int) -> None:
     script = make_script(0, 0, frames=frames, width=width, height=height)
     world = SyntheticWorld(script)
+    world.scene  # built once per process, as in any run of `wildworld synth`
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        write_sample(world, Path(tmp) / "sample")
-        total = time.perf_counter() - start
-        start = time.perf_counter()
-        states = world.states()
-        world.annotate(states)
-        annotate = time.perf_counter() - start
-        start = time.perf_counter()
-        pictures = [world.render(state) for state in states]
-        render = time.perf_counter() - start
-        start = time.perf_counter()
-        with VideoWriter(Path(tmp) / "r.mp4", fps=30, width=width, height=height, crf=23, gop=30) as rgb_w, \
-                VideoWriter(Path(tmp) / "d.mkv", fps=30, width=width, height=height, profile="depth", gop=30) as depth_w:
-            for rgb, depth in pictures:
-                rgb_w.write(rgb)
-                depth_w.write(encode_depth(depth))
-        encode = time.perf_counter() - start
-    print(f"{width}x{height}: {frames / total:7.1f} frames/s end to end "
-          f"(simulate+annotate {frames / annotate:8.0f} f/s, render {frames / render:6.1f} f/s, "
-          f"encode-only reference {frames / encode:6.1f} f/s; generation costs {total / encode:.2f}x the encoders alone)")
+        with _Clock() as total:
+            write_sample(world, Path(tmp) / "sample")
+        with _Clock() as annotate:
+            states = world.states()
+            world.annotate(states)
+        with _Clock() as render:
+            pictures = [world.render(state) for state in states]
+        with _Clock() as encode:
+            with VideoWriter(Path(tmp) / "r.mp4", fps=30, width=width, height=height, crf=23, gop=30) as rgb_w, \
+                    VideoWriter(Path(tmp) / "d.mkv", fps=30, width=width, height=height, profile="depth", gop=30) as depth_w:
+                for rgb, depth in pictures:
+                    rgb_w.write(rgb)
+                    depth_w.write(encode_depth(depth))
+    print(f"{width}x{height}: {total.rate(frames)} end to end (simulate+annotate {annotate.rate(frames)}, "
+          f"render {render.rate(frames)}, encode-only reference {encode.rate(frames)}; "
+          f"generation costs {total.cpu / encode.cpu:.2f}x the encoders alone in cpu time)")
 
 
 def main() -> None:

@@ -147,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     from wildbench import SplitRules, get_metric, make_baseline, make_split
     from wildbench.metrics import CaseData
-    from wildbench.runner import decode_submission
+    from wildbench.providers import decode_submission
 
     store = wildbench_store()
     metric = get_metric("state_alignment")

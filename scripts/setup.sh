@@ -15,6 +15,6 @@ if [ ! -f "$stamp" ]; then
   echo "installing wildworld into $VIRTUAL_ENV (first run only)" >&2
   python -m pip install -q --upgrade pip
   python -c "import torch" 2>/dev/null || python -m pip install -q "torch==2.13.0"
-  python -m pip install -q -e ".[dev,sfm,ray]"
+  python -m pip install -q -e ".[dev,sfm,ray,view]"
   touch "$stamp"
 fi

@@ -95,8 +95,10 @@ class _Handler(BaseHTTPRequestHandler):
         start, end, status = 0, len(data) - 1, 200
         header = self.headers.get("Range")
         if header:
-            match = re.fullmatch(r"bytes=(\d+)-(\d*)", header.strip())
-            if match is None or int(match[1]) >= max(len(data), 1):
+            match = re.fullmatch(r"bytes=(\d*)-(\d*)", header.strip())
+            if match is not None and not match[1] and match[2]:  # a suffix: the last N bytes (zarr's shard index)
+                match = re.fullmatch(r"(\d+)-(\d+)", f"{max(len(data) - int(match[2]), 0)}-{len(data) - 1}")
+            if match is None or not match[1] or int(match[1]) >= max(len(data), 1):
                 self.send_response(416)
                 self.send_header("Content-Range", f"bytes */{len(data)}")
                 self.send_header("Content-Length", "0")

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 from wildworld_cli.wildworld_app import app
 
-from wildworld._atomic import TEMP_MARK, safe_join
+from wildworld.files import TEMP_MARK, safe_join
 from wildworld.download import (
     AccessError,
     HubSource,

@@ -545,3 +545,134 @@ def test_load_command_reports_a_worker_error_in_one_line(store, tmp_path):
     result = CliRunner().invoke(app, ["load", str(broken), "--workers", "2", "--batches", "200", "--streams", "rgb"])
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     assert "rgb.mp4" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+# -- PyTorch-native items: a mapping of flat keys, default_collate, summaries ----------------
+def test_a_window_is_a_read_only_mapping_of_the_keys_load_prints(store):
+    from collections.abc import Mapping
+
+    from wildworld.data.peek import tensor_fields
+
+    dataset = WildWorldDataset(store, window=4)
+    window = dataset[3]
+    assert isinstance(window, Mapping)
+    batch = collate([dataset[i] for i in range(3)])
+    printed = [name for name, _, _ in tensor_fields(batch)]  # what `wildworld load` lists
+    assert list(window) == list(batch) and [key for key in window if torch.is_tensor(window[key])] == printed
+    assert set(window) - set(printed) == {"sample_id", "state.fields", "skeleton.slots"}
+    assert "action.index" in printed and "state.values" in printed and "skeleton.joints" in printed
+    assert window["rgb"] is window.rgb and window["action.index"] is window.action.index
+    assert window["state.codes"] is window.state.codes and batch["camera.K"] is batch.camera.K
+    assert window["sample_id"] == window.sample_id and batch["sample_id"] == batch.sample_id
+    assert window["state.fields"] is dataset.state_fields and window["skeleton.slots"] == ("n0", "n1", "w0", "w1", "m0", "m1")
+    assert len(window) == len(printed) + 3 and dict(window).keys() == set(window)
+    assert {**window}["skeleton.type_id"] is window.skeleton.type_id
+    for missing in ("nosuch", "action.nosuch", "num_frames", "state.npc.list.0.hp", ""):
+        assert missing not in window
+        with pytest.raises(KeyError, match="keys are sample_id, start"):
+            window[missing]
+    with pytest.raises(TypeError):
+        window["rgb"] = window.rgb  # read-only: no item assignment
+    partial = WildWorldDataset(store, window=4, streams=("action",))[0]
+    assert list(partial) == ["sample_id", "start", "frames", "pad", "action.index", "action.phase",
+                             "action.motion_bank_id", "action.motion_id", "action.tracked_index"]
+    assert "rgb" not in partial and partial.get("state.values") is None
+    moved = {key: value.to("cpu") for key, value in window.items() if torch.is_tensor(value)}  # the dict idiom
+    assert torch.equal(moved["depth"], window.depth) and window.state.fields is dataset.state_fields
+    from torch.utils.data import default_convert
+
+    for flat in (dict(window), default_convert(window), default_convert(batch)):  # rebuilt as type(m)({...})
+        rebuilt = flat if isinstance(flat, Window) else Window(flat)
+        assert isinstance(rebuilt, Window) and list(rebuilt) == list(window)
+        assert rebuilt.state["npc.list.0.hp"].shape[-1] == 4 and rebuilt.skeleton.entity("m0").shape[-2:] == (21, 3)
+    assert Window(dict(batch)).sample_id == batch.sample_id and Window(dict(partial)).state is None
+    with pytest.raises(TypeError, match="needs the keys sample_id, start, frames and pad; frames missing"):
+        Window({"sample_id": "x", "start": window.start, "pad": window.pad})
+
+
+class _Labelled(torch.utils.data.Dataset):
+    """A user's dataset that hands out (window, label) pairs."""
+
+    def __init__(self, windows: WildWorldDataset) -> None:
+        self.windows = windows
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def __getitem__(self, index: int):
+        return self.windows[index], index % 3
+
+
+def _same_batches(a: Window, b: Window) -> None:
+    assert type(a) is type(b) is Window and list(a) == list(b) and a.sample_id == b.sample_id
+    for key in a:
+        if torch.is_tensor(a[key]):
+            assert a[key].shape == b[key].shape and a[key].dtype == b[key].dtype, key
+            assert torch.equal(a[key].nan_to_num(), b[key].nan_to_num()) if a[key].is_floating_point() else torch.equal(a[key], b[key]), key
+    assert a.state.fields is b.state.fields or a.state.fields == b.state.fields
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_default_collate_batches_windows_like_collate(store, workers):
+    from torch.utils.data import default_collate
+
+    dataset = WildWorldDataset(store, window=4)
+    plain = DataLoader(dataset, batch_size=3, num_workers=workers)  # no collate_fn: torch's default_collate
+    fast = DataLoader(dataset, batch_size=3, num_workers=workers, collate_fn=collate)
+    for default_batch, fast_batch in zip(plain, fast):
+        _same_batches(default_batch, fast_batch)
+        assert default_batch.rgb.shape == (3, 4, 3, 72, 128) and default_batch.is_batch
+    direct = default_collate([dataset[i] for i in (5, 0, 9)])
+    _same_batches(direct, collate([dataset[i] for i in (5, 0, 9)]))
+    pairs = next(iter(DataLoader(_Labelled(dataset), batch_size=4, num_workers=workers)))
+    assert isinstance(pairs[0], Window) and pairs[0].action.index.shape == (4, 4) and pairs[1].tolist() == [0, 1, 2, 0]
+    streamed = next(iter(DataLoader(WildWorldStream(store, window=4, streams=("action", "depth"), shuffle=False),
+                                    batch_size=2, num_workers=workers)))
+    assert isinstance(streamed, Window) and streamed.depth.shape == (2, 4, 1, 72, 128)
+    pinned = next(iter(DataLoader(dataset, batch_size=2, num_workers=workers, pin_memory=torch.cuda.is_available())))
+    assert isinstance(pinned, Window)
+
+
+def test_reprs_are_summaries_never_tensor_values(store):
+    from wildworld.data.collate import WindowBatch
+
+    dataset = WildWorldDataset(store, window=4)
+    window, batch = dataset[0], collate(dataset.__getitems__([0, 80, 1]))
+    items = dataset.__getitems__([0, 1])
+    for record in (window, batch, window.action, window.camera, window.state, window.skeleton, window.state.fields, items):
+        text = repr(record)
+        assert "tensor(" not in text and "[[" not in text and len(text) < 1200, text
+    assert repr(window).startswith("Window(sample_id='000000', start=0, 4 frames")
+    assert "rgb      uint8[4, 3, 72, 128]" in repr(window) and "joints float32[4, " in repr(window)
+    assert repr(batch).startswith("Window(batch of 3 x 4 frames from 2 samples ('000000', '000001')")
+    assert "rgb      uint8[3, 4, 3, 72, 128]" in repr(batch) and "(slots n0" in repr(batch)
+    assert isinstance(items, WindowBatch) and repr(items).startswith("WindowBatch(2 items: '000000', '000000', rgb uint8[2, 4,")
+    assert "fps=30.0" in repr(dataset) and "fps=30.0" in repr(WildWorldStream(store))
+    assert repr(dataset.store) == (f"Store({str(store)!r}, samples=2, frames={2 * FRAMES}, fps=30.0, resolution=128x72, "
+                                   "streams=['rgb', 'depth', 'action', 'camera', 'state', 'skeleton'])")
+
+
+def test_a_window_longer_than_every_sample_is_refused_at_construction(store):
+    from typer.testing import CliRunner
+
+    from wildworld import OptionError
+    from wildworld_cli.wildworld_app import app
+
+    with pytest.raises(OptionError) as refused:
+        WildWorldDataset(store, window=100)
+    message = str(refused.value)
+    assert message == (f"{store}: no window of 100 frames fits in any sample (the longest has {FRAMES} frames); "
+                       "choose a shorter window or pad=\"both\"")
+    with pytest.raises(OptionError, match=r"no window of 40 frames \(spanning 79 with frame_step=2\)"):
+        WildWorldDataset(store, window=40, frame_step=2)
+    with pytest.raises(OptionError, match="selects no sample"):
+        WildWorldDataset(store, window=4, samples=[])
+    assert len(WildWorldDataset(store, window=100, pad="both")) > 0  # padded windows fit any sample
+    result = CliRunner().invoke(app, ["load", str(store), "--window", "100", "--workers", "0"])
+    assert result.exit_code == 2 and result.stderr.strip() == f"error: {message}"
+
+
+def test_fps_is_the_rate_of_the_windows_slots(store):
+    assert WildWorldDataset(store, window=4).fps == 30.0
+    assert WildWorldDataset(store, window=4, frame_step=3).fps == 10.0
+    assert WildWorldStream(store, window=4, frame_step=2).fps == 15.0

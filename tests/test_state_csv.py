@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import math
 
 import numpy as np
@@ -12,7 +13,9 @@ from hypothesis import strategies as st
 
 from wildworld import FormatError, MissingFileError, read_state_csv
 from wildworld.release._examples import example_state_columns
-from wildworld.release.state_csv import _read_careful, _sniff, _type_column, parse_tuple_cell
+from wildworld.release import state_csv
+from wildworld.release._tuple_cells import bulk_tuple_values
+from wildworld.release.state_csv import _read_careful, _read_cells, _sniff, _type_column, parse_tuple_cell
 from wildworld.release.writer import format_cell, write_state_csv
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
@@ -277,3 +280,270 @@ def test_an_unknown_column_that_only_looks_like_tuples_stays_text(tmp_path):
     columns["mod.note"] = ["nan"] * 80 + ["(1)"] * 10 + ["(ok)"] * 10
     table = read_state_csv(_write(tmp_path / "state.csv", columns))
     assert pa.types.is_string(table.schema.field("mod.note").type) and table.column("mod.note")[99].as_py() == "(ok)"
+
+
+# ---------------------------------------------------------------- missing values at full speed (issue 12)
+
+# The missing spellings docs/release-format.md lists, written out here (not imported) so that
+# the independent parse below shares nothing with the reader. Numbers and tuples: all of them;
+# text columns: all but the lower-case "none" category (Python's "None" is missing there too).
+NUMBER_MISSING = ["", "nan", "NaN", "NAN", "-nan", "+nan", "-NaN", "None", "none", "NONE", "null", "NULL", "Null",
+                  "NA", "na", "n/a", "N/A", "#N/A", "#n/a"]
+TEXT_MISSING = ["", "nan", "NaN", "NAN", "-nan", "+nan", "-NaN", "None", "null", "NULL", "NA", "n/a", "N/A", "#N/A"]
+_NUMBER_MISSING_LOWER = {word.lower() for word in NUMBER_MISSING}
+_TEXT_MISSING_LOWER = {word.lower() for word in TEXT_MISSING if word != "None"}
+
+_KINDS = {  # column -> (kind, tuple width), as the schema and docs/release-format.md type them
+    "camera.K": ("tuple", 4), "camera.pos": ("tuple", 3), "camera.rot": ("tuple", 4),
+    "npc.count": ("id", 0), "npc.tracking": ("id", 0), "monster.count": ("id", 0),
+    "npc.list.0.member_id": ("id", 0), "npc.list.0.pos": ("tuple", 3), "npc.list.0.rot": ("tuple", 4),
+    "npc.list.0.motion_id": ("id", 0), "npc.list.0.motion_frame": ("float", 0), "npc.list.0.hp": ("float", 0),
+    "monster.list.0.type_id": ("id", 0), "monster.list.0.pos": ("tuple", 3), "monster.list.0.rot": ("tuple", 4),
+    "monster.list.0.hp": ("float", 0), "monster.list.0.cond": ("text", 0),
+}
+_MONSTER = [name for name in _KINDS if name.startswith("monster.list.0.")]
+
+
+def _independent_number(text: str) -> float:
+    return math.nan if text.strip().lower() in _NUMBER_MISSING_LOWER else float(text)
+
+
+def _independent_parse(path) -> dict[str, list]:
+    """csv module + float, cell by cell: what every cell of the file means."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    out: dict[str, list] = {}
+    for position, name in enumerate(header):
+        kind, width = _KINDS[name]
+        cells = [row[position] for row in rows]
+        if kind == "tuple":
+            out[name] = [
+                [math.nan] * width if cell.strip().lower() in _NUMBER_MISSING_LOWER
+                else [_independent_number(part) for part in cell.strip()[1:-1].split(",")]
+                for cell in cells
+            ]
+        elif kind == "id":
+            out[name] = [None if cell.strip().lower() in _NUMBER_MISSING_LOWER else int(cell) for cell in cells]
+        elif kind == "float":
+            out[name] = [_independent_number(cell) for cell in cells]
+        else:
+            out[name] = [None if cell == "None" or cell.strip().lower() in _TEXT_MISSING_LOWER else cell for cell in cells]
+    return out
+
+
+def _assert_same_floats(got: np.ndarray, want: np.ndarray, name: str) -> None:
+    np.testing.assert_array_equal(got, want, err_msg=name)  # NaN equals NaN here
+    present = ~np.isnan(want)  # and -0.0 stays -0.0
+    assert np.array_equal(np.signbit(got[present]), np.signbit(want[present])), name
+
+
+def _assert_matches_independent_parse(table: pa.Table, path) -> None:
+    expected = _independent_parse(path)
+    assert table.column_names == list(expected)
+    for name, want in expected.items():
+        kind, width = _KINDS[name]
+        column = table.column(name).combine_chunks()
+        if kind == "tuple":
+            assert column.type == pa.list_(pa.float64(), width), name
+            got = np.asarray(column.flatten()).reshape(-1, width)
+            _assert_same_floats(got, np.array(want, dtype=float).reshape(-1, width), name)
+        elif kind == "float":
+            assert column.type == pa.float64(), name
+            _assert_same_floats(column.to_numpy(zero_copy_only=False), np.array(want, dtype=float), name)
+        else:
+            assert column.type == (pa.int64() if kind == "id" else pa.string()), name
+            assert column.to_pylist() == want, name
+
+
+def _assert_fast_path_covers(path) -> None:
+    """The declared-number read takes every scalar cell and the bulk parse vouches for every
+    tuple column: nothing went to the careful path."""
+    header, widths, _ = _sniff(path)
+    table = _read_cells(path, header, widths, declare_numbers=True)  # raises if a scalar spelling needs the inferring read
+    for name, width in widths.items():
+        assert bulk_tuple_values(table.column(name).combine_chunks(), width) is not None, name
+
+
+_number_text = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.floats(allow_nan=False, allow_infinity=False).map(lambda v: f"{v:.6e}"),
+    st.integers(-10_000, 10_000).map(str),
+    st.just("-0.0"),
+)
+_missing_text = st.sampled_from(NUMBER_MISSING)
+
+
+@st.composite
+def _tuple_cell(draw, width: int) -> str:
+    if draw(st.integers(0, 3)) == 0:
+        return draw(_missing_text)  # the whole cell
+    separator = draw(st.sampled_from([", ", ","]))
+    # Any spelling may stand for a component, the empty one too, except last (Python's "(1.0,)")
+    components = [draw(st.one_of(_number_text, _missing_text)) for _ in range(width - 1)]
+    components.append(draw(st.one_of(_number_text, st.sampled_from([word for word in NUMBER_MISSING if word]))))
+    return "(" + separator.join(components) + ")"
+
+
+def _cell(kind: str, width: int):
+    if kind == "tuple":
+        return _tuple_cell(width)
+    if kind == "id":
+        return st.one_of(st.integers(0, 2**40).map(str), _missing_text)
+    if kind == "float":
+        return st.one_of(_number_text, _missing_text)
+    return st.one_of(st.sampled_from(["none", "angry", "stun", "parry"]), st.sampled_from(TEXT_MISSING))
+
+
+@st.composite
+def _state_file_cells(draw) -> dict[str, list[str]]:
+    rows = draw(st.integers(1, 30))
+    columns = {name: draw(st.lists(_cell(*_KINDS[name]), min_size=rows, max_size=rows)) for name in _KINDS}
+    # The monster absent for a stretch: every one of its cells missing, in one spelling per column.
+    start = draw(st.integers(0, rows - 1))
+    stop = draw(st.integers(start, rows))
+    for name in _MONSTER:
+        spelling = draw(st.sampled_from(NUMBER_MISSING if _KINDS[name][0] != "text" else TEXT_MISSING))
+        whole = spelling if _KINDS[name][0] != "tuple" or draw(st.booleans()) else "(" + ", ".join([spelling or "nan"] * _KINDS[name][1]) + ")"
+        columns[name][start:stop] = [whole] * (stop - start)
+    return columns
+
+
+def _write_cells(path, columns: dict[str, list[str]]):
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(list(columns))
+        writer.writerows(zip(*columns.values()))
+    return path
+
+
+@settings(max_examples=40, deadline=None)
+@given(columns=_state_file_cells())
+def test_every_missing_spelling_reads_fast_and_cell_by_cell_like_an_independent_parse(tmp_path_factory, columns):
+    path = _write_cells(tmp_path_factory.mktemp("csv") / "state.csv", columns)
+    table = read_state_csv(path)
+    _assert_matches_independent_parse(table, path)
+    _assert_tables_equal(table, _careful(path))
+    _assert_fast_path_covers(path)
+
+
+def _realistic_columns(rows: int) -> dict[str, list]:
+    """What real files look like (issue 12): camera cells empty on a few rows every 500 and
+    all-NaN tuples on a few others; a monster absent for long stretches, written the way Python
+    writes NaN (bare nan, (nan, nan, nan)) and the way pandas does (empty cells)."""
+    base = example_state_columns(rows, players=1, monsters=1, seed=11)
+    columns = {name: list(base[name]) for name in _KINDS}
+    for block in range(0, rows, 500):
+        for offset, spelling in ((7, ""), (91, ""), (250, None), (333, None)):
+            if block + offset < rows:
+                for name in ("camera.K", "camera.pos", "camera.rot"):
+                    columns[name][block + offset] = spelling if spelling is not None else np.full(_KINDS[name][1], np.nan)
+    python_style = {"monster.list.0.pos": "nan", "monster.list.0.rot": np.full(4, np.nan), "monster.list.0.type_id": "nan",
+                    "monster.list.0.hp": "nan", "monster.list.0.cond": ""}
+    for row in range(rows // 10, rows * 6 // 10):
+        for name in _MONSTER:
+            columns[name][row] = python_style[name]
+    for row in range(rows * 8 // 10, rows * 9 // 10):
+        for name in _MONSTER:
+            columns[name][row] = ""
+    return columns
+
+
+def test_a_realistic_file_with_long_absences_reads_fast_and_like_an_independent_parse(tmp_path):
+    path = _write(tmp_path / "state.csv", _realistic_columns(3000))  # several Arrow blocks
+    table = read_state_csv(path)
+    _assert_matches_independent_parse(table, path)
+    _assert_tables_equal(table, _careful(path))
+    _assert_fast_path_covers(path)
+    pos = np.asarray(table.column("monster.list.0.pos").combine_chunks().flatten()).reshape(-1, 3)
+    assert np.isnan(pos[300:1800]).all() and np.isnan(pos[2400:2700]).all() and not np.isnan(pos[:300]).any()
+
+
+def test_a_realistic_file_reads_the_same_when_tuple_columns_go_chunk_by_chunk(tmp_path, monkeypatch):
+    path = _write(tmp_path / "state.csv", _realistic_columns(3000))
+    whole = read_state_csv(path)
+    monkeypatch.setattr(state_csv, "_COMBINE_LIMIT", 0)  # as for a column past 2 GiB of text
+    _assert_tables_equal(read_state_csv(path), whole)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("column, bad", [("monster.list.0.pos", "(1.0, 2.0)"), ("camera.rot", "(1, 2, x, 4)"),
+                                          ("monster.list.0.rot", "nan nan"), ("monster.list.0.hp", "lots")])
+def test_a_malformed_cell_among_missing_values_is_named_deep_in_the_file(tmp_path, monkeypatch, chunked, column, bad):
+    columns = _realistic_columns(3000)
+    columns[column][2500] = bad
+    if chunked:
+        monkeypatch.setattr(state_csv, "_COMBINE_LIMIT", 0)
+    with pytest.raises(FormatError) as info:
+        read_state_csv(_write(tmp_path / "state.csv", columns))
+    assert info.value.row == 2500 and info.value.column == column and str(tmp_path) in str(info.value)
+
+
+@pytest.mark.parametrize("spelling", ["nULL", " nan ", "nAn", " None", "n/A"])
+def test_odd_case_and_spaced_missing_spellings_still_read(tmp_path, spelling):
+    """Spellings Arrow's null list does not hold take the slower reads, with the same meaning."""
+    edits = {("npc.list.0.hp", 3): spelling, ("camera.pos", 4): spelling, ("monster.list.0.type_id", 5): spelling,
+             ("camera.rot", 6): f"({spelling}, 1.0, 2.0, 3.0)"}
+    table = read_state_csv(_example(tmp_path, edits=edits))
+    assert math.isnan(table.column("npc.list.0.hp")[3].as_py())
+    assert all(math.isnan(v) for v in table.column("camera.pos")[4].as_py())
+    assert table.column("monster.list.0.type_id")[5].as_py() is None
+    rot = table.column("camera.rot")[6].as_py()
+    assert math.isnan(rot[0]) and rot[1:] == [1.0, 2.0, 3.0]
+
+
+# ---------------------------------------------------------------- the bulk tuple parser itself
+
+_FRAGMENTS = ["(", ")", ",", ", ", " ", "1.5", "-0.0", "2e3", "7", "nan", "NaN", "-nan", "None", "null", "#N/A", "n/a",
+              "", "inf", "x", "nan(1)", "1_0", ";", "\n", "(1.0, 2.0)", "()"]
+
+
+@st.composite
+def _any_tuple_text(draw, width: int) -> str:
+    shape = draw(st.integers(0, 2))
+    if shape == 0:
+        return draw(_tuple_cell(width))
+    if shape == 1:  # tuple-shaped, odd components, sometimes one too few or too many
+        count = width + draw(st.integers(-1, 1))
+        parts = ["".join(draw(st.lists(st.sampled_from(_FRAGMENTS), min_size=1, max_size=2))) for _ in range(count)]
+        return "(" + draw(st.sampled_from([", ", ","])).join(parts) + ")"
+    return "".join(draw(st.lists(st.sampled_from(_FRAGMENTS), max_size=8)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), width=st.integers(2, 4), skip=st.integers(0, 2))
+def test_bulk_tuple_parse_never_disagrees_with_the_cell_parser(data, width, skip):
+    """Whatever the cells, the bulk parse either gives parse_tuple_cell's answer for every cell
+    or gives up (the careful parse then decides): no value shifts between cells."""
+    # Mostly writer-made cells around one odd one: the column is vouched for only if that one is.
+    cells = data.draw(st.lists(_tuple_cell(width), max_size=6))
+    cells.insert(data.draw(st.integers(0, len(cells))), data.draw(_any_tuple_text(width)))
+    array = pa.array(["(9, 9, 9, 9)"] * skip + cells, pa.string())[skip:]  # a sliced array: offsets not at 0
+    block = bulk_tuple_values(array, width)
+    if block is None:
+        return
+    assert block.shape == (len(cells), width)
+    for cell, row in zip(cells, block):
+        want = np.array(parse_tuple_cell(cell, width), dtype=float)  # raises if the bulk parse took a bad cell
+        np.testing.assert_array_equal(row, want, err_msg=repr(cell))
+        assert np.array_equal(np.signbit(row[~np.isnan(want)]), np.signbit(want[~np.isnan(want)])), cell
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data(), width=st.integers(2, 4))
+def test_bulk_tuple_parse_vouches_for_every_spelling_a_writer_produces(data, width):
+    cells = data.draw(st.lists(_tuple_cell(width), min_size=1, max_size=12))
+    block = bulk_tuple_values(pa.array(cells, pa.string()), width)
+    assert block is not None
+    np.testing.assert_array_equal(block, np.array([parse_tuple_cell(cell, width) for cell in cells], dtype=float))
+
+
+@pytest.mark.parametrize("cell", ["(nan(1), 2.0)", "(1.0, 2.0,)", "((1.0, 2.0))", "(1.0; 2.0)", "(1.0 , 2.0)", "( 1.0,  2.0)"])
+def test_bulk_tuple_parse_leaves_odd_cells_to_the_careful_parse(cell):
+    assert bulk_tuple_values(pa.array(["(1.0, 2.0)", cell, "nan"]), 2) is None
+
+
+@pytest.mark.parametrize("cells", [["(1, 2, 3)", "(4)"], ["(4)", "nan", "(1, 2, 3)"], ["(1, 2)", "(3, 4, 5)", "(6)", "(7, 8)"]])
+def test_bulk_tuple_parse_counts_commas_per_tuple_not_per_column(cells):
+    """The right number of commas in the column, but not in every tuple."""
+    assert bulk_tuple_values(pa.array(cells), 2) is None

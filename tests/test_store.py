@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from wildworld import open_sample
+from wildworld import NotADatasetError, WildWorldError, open_sample
 from wildworld.store.convert import ConversionError, convert
 from wildworld.store.extract import ConvertOptions, scale_intrinsics
 from wildworld.store.reader import open_store
@@ -243,3 +243,93 @@ def test_cli_convert_info_stats_validate(odd_part, tmp_path):
     assert bad.exit_code == 2 and "multiple of gop" in bad.output
     bad = runner.invoke(app, ["convert", str(odd_part), str(tmp_path / "x"), "--streams", "rgb,sound"])
     assert bad.exit_code == 2 and "sound" in bad.output
+
+
+# -- nothing written where it does not belong ---------------------------------------------------
+FAST = ConvertOptions(clip_len=16, gop=8, streams=("action", "state"))  # annotations only: quick
+
+
+def test_convert_refuses_destinations_that_are_not_new_or_its_own_store(odd_part, store, tmp_path):
+    from _trees import tree_snapshot
+
+    part = tmp_path / "part"
+    shutil.copytree(odd_part, part)
+    other = tmp_path / "other_part"
+    shutil.copytree(odd_part, other)
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "notes.txt").write_text("mine")
+    split = tmp_path / "split"
+    split.mkdir()
+    (split / "split.json").write_text("{}")
+    watched = [part, other, junk, split, store]
+    before = {path: tree_snapshot(path) for path in watched}
+    refusals = [
+        (part, "this is the source .*part itself; write the store outside the sources, e.g. .*part_store"),
+        (part / "store", "this is inside the source"),
+        (part / "000000" / "store", "this is inside the source"),
+        (other / "store", "would be inside .*other_part, a release part directory"),
+        (other / "000001" / "store", "would be inside .*000001, a release sample directory"),
+        (store / "nested", "would be inside .*store, a converted store"),
+        (split / "store", "would be inside .*split, a WildBench split"),
+        (junk, r"junk: not empty and not a converted store \(it holds notes.txt\)"),
+        (split, "split: this is a WildBench split; write the store to a new or empty directory"),
+        (other, "this is a release part directory; write the store"),
+        (store, "already holds a store converted with other options"),
+        (junk / "notes.txt", "a file, not a directory"),
+    ]
+    for destination, message in refusals:
+        with pytest.raises(WildWorldError, match=message):
+            convert([part], destination, FAST, workers=1)
+        assert {path: tree_snapshot(path) for path in watched} == before, destination  # byte-identical
+    with pytest.raises(NotADatasetError, match="this is a converted store, not a release sample directory.*\"source\""):
+        convert([store], tmp_path / "from_store", FAST, workers=1)
+    with pytest.raises(NotADatasetError, match="this is a WildBench split, not a release"):
+        convert([split], tmp_path / "from_split", FAST, workers=1)
+    assert not (tmp_path / "from_store").exists() and not (tmp_path / "from_split").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert convert([part], empty, FAST, workers=1).samples == 2  # an empty directory is a new store
+    scratch = tmp_path / "scratch"  # a directory with a stray video beside other things is no part
+    (scratch / "clip").mkdir(parents=True)
+    shutil.copy(part / "000000" / "rgb.mp4", scratch / "clip" / "rgb.mp4")
+    assert convert([part], scratch / "runs" / "store", FAST, workers=1).samples == 2
+
+
+def test_a_data_root_of_parts_converts_like_its_parts(odd_part, tmp_path):
+    root = tmp_path / "data"
+    shutil.copytree(odd_part, root / "data_part1")
+    shutil.copytree(odd_part, root / "data_part2")
+    report = convert([root], tmp_path / "store", FAST, workers=1)
+    assert report.samples == 4
+    ids = [s.id for s in open_store(tmp_path / "store").samples]
+    assert ids == ["data_part1_000000", "data_part1_000001", "data_part2_000000", "data_part2_000001"]
+    assert convert([root], tmp_path / "store", FAST, workers=1).already_complete
+
+
+def test_validate_still_checks_the_samples_of_a_part_holding_a_store(odd_part, store, tmp_path):
+    from wildworld.validate import validate_path
+
+    part = tmp_path / "part"
+    shutil.copytree(odd_part, part)
+    shutil.copy(store / "manifest.json", part / "manifest.json")  # what an old convert PART PART left
+    report = validate_path(part, decode_ends=False)
+    assert report.kind == "part" and report.samples == 2
+    assert report.findings[0].code == "store-inside-part" and report.findings[0].severity == "warning"
+    assert "move those files to a directory of their own" in report.findings[0].message
+    (part / "000001" / "state.csv").write_text("broken")
+    assert any(f.code == "missing-column" and "000001" in f.path for f in validate_path(part, decode_ends=False).errors)
+
+
+def test_cli_convert_refusal_is_one_line(odd_part, tmp_path):
+    from typer.testing import CliRunner
+
+    from wildworld_cli.wildworld_app import app
+
+    part = tmp_path / "part"
+    shutil.copytree(odd_part, part)
+    result = CliRunner().invoke(app, ["convert", str(part), str(part / "store"), "--workers", "1"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.strip() == (f"error: {part / 'store'}: this is inside the source {part}; write the store outside "
+                                     f"the sources, e.g. {part.parent / 'part_store'}")
+    assert not (part / "store").exists()

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from wildbench import SplitError, SplitRules, build_rows, check_submission, evaluate, load_split, make_split, to_html, to_markdown, write_inputs
-from wildbench.runner import read_results
+from wildbench.results import read_results
 from wildworld.store.reader import open_store
 from wildworld.video import write_video
 from wildworld_cli.wildbench_app import app
@@ -106,10 +106,16 @@ def test_inputs_hold_no_future_frames(bench, tmp_path):
     out = write_inputs(bench["split"], tmp_path / "inputs")
     case = bench["split"].cases[0]
     files = sorted(p.name for p in (out / case.case_id).iterdir())
-    assert files == ["actions.json", "camera.json", "captions.json", "first_frame.png", "skeleton_first.json", "state_first.json"]
+    assert files == ["actions.json", "actions_cf.json", "camera.json", "captions.json", "first_frame.png", "skeleton_first.json",
+                     "state_first.json"]
     assert not list(out.rglob("*.mp4")) and len(list(out.rglob("*.png"))) == len(bench["split"].cases)
     actions = json.loads((out / case.case_id / "actions.json").read_text())
     assert len(actions["frames"]) == case.horizon and actions["segments"][0]["start"] == 0
+    counterfactual = json.loads((out / case.case_id / "actions_cf.json").read_text())
+    assert len(counterfactual["frames"]) == case.horizon and counterfactual["frames"][0] == actions["frames"][0]
+    true_keys = [(f["motion_bank_id"], f["motion_id"]) for f in actions["frames"][1:]]
+    cf_keys = [(f["motion_bank_id"], f["motion_id"]) for f in counterfactual["frames"][1:]]
+    assert sum(a != b for a, b in zip(true_keys, cf_keys)) > 0.8 * len(true_keys)  # other actions almost everywhere
     captions = json.loads((out / case.case_id / "captions.json").read_text())
     assert len(captions) == len(actions["segments"]) and "motion_id=" in captions[0]["text"]
     camera = json.loads((out / case.case_id / "camera.json").read_text())
@@ -244,9 +250,10 @@ def test_leaderboard_refuses_edited_duplicated_or_out_of_range_results(bench, tm
     evaluate(bench["subs"]["frozen"], bench["split_dir"], path)
     doc = json.loads(path.read_text())
     edited = json.loads(json.dumps(doc))
-    edited["metrics"]["state_alignment"]["mean"] = 5.0
+    edited["metrics"]["state_alignment"]["measures"]["position_accuracy"]["mean"] = 5.0
     (tmp_path / "edited.json").write_text(json.dumps(edited))
-    nan = path.read_text().replace(f'"mean": {doc["metrics"]["state_alignment"]["mean"]!r}', '"mean": NaN', 1)
+    mean = doc["metrics"]["state_alignment"]["measures"]["position_accuracy"]["mean"]
+    nan = path.read_text().replace(f'"mean": {mean!r}', '"mean": NaN', 1)
     assert "NaN" in nan
     (tmp_path / "nan.json").write_text(nan)
     shutil.copy(path, tmp_path / "copy.json")
@@ -261,17 +268,18 @@ def test_evaluate_results_workers_and_resume(bench, tmp_path):
     out1, out2 = tmp_path / "r1.json", tmp_path / "r2.json"
     one = evaluate(bench["subs"]["frozen"], bench["split_dir"], out1, workers=1)
     two = evaluate(bench["subs"]["frozen"], bench["split_dir"], out2, workers=2)
-    assert one["cases"] == two["cases"] and one["metrics"]["state_alignment"]["mean"] == two["metrics"]["state_alignment"]["mean"]
-    metric = one["metrics"]["state_alignment"]
-    lo, hi = metric["ci95"]
-    assert lo <= metric["mean"] <= hi and len(metric["per_horizon"]) == 4 and metric["buckets"][0] == "1-20"
+    accuracy = one.metrics["state_alignment"].measures["position_accuracy"]
+    assert one["cases"] == two["cases"] and accuracy.mean == two.metrics["state_alignment"].measures["position_accuracy"].mean
+    lo, hi = accuracy.ci95
+    buckets = one.metrics["state_alignment"].buckets
+    assert lo <= accuracy.mean <= hi and len(accuracy.per_horizon) == 4 and (buckets[0]["start"], buckets[0]["stop"]) == (1, 21)
     assert read_results(out1)["environment"]["decoder"].startswith("pyav")
     # Resume: cached cases are not recomputed.
     import wildbench.runner as runner_module
 
     calls = []
     original = runner_module.evaluate_case
-    runner_module.evaluate_case = lambda task: calls.append(task.case_id) or original(task)
+    runner_module.evaluate_case = lambda task, *args: calls.append(task.case_id) or original(task, *args)
     try:
         cache = out1.with_name(out1.name + ".cache")
         first = sorted(cache.iterdir())[0]
@@ -288,7 +296,7 @@ def test_broken_submission_is_refused_before_scoring(bench, tmp_path):
 
     sub = tmp_path / "sub"
     shutil.copytree(bench["subs"]["frozen"], sub)
-    next(sub.glob("*.mp4")).unlink()
+    next(p for p in sub.glob("*.mp4") if not p.name.endswith(".cf.mp4")).unlink()  # a main video
     with pytest.raises(SubmissionError, match="wildbench check"):
         evaluate(sub, bench["split_dir"], tmp_path / "r.json")
 
@@ -300,12 +308,16 @@ def test_leaderboard_outputs(bench, tmp_path):
         evaluate(bench["subs"][name], bench["split_dir"], paths[-1], workers=2)
     rows, facts = build_rows(paths)
     assert [r.model for r in rows][0] == "oracle" and rows[0].reference == "ceiling"
-    assert rows[0].overall == pytest.approx(100 * read_results(paths[0])["metrics"]["state_alignment"]["mean"])
+    oracle_mean = read_results(paths[0]).metrics["state_alignment"].measures["position_accuracy"].mean
+    assert rows[0].families["State Alignment"] == pytest.approx(100 * oracle_mean)
+    assert rows[0].overall == pytest.approx(100 * oracle_mean)
     markdown = to_markdown(rows, facts)
-    assert "oracle (ceiling)" in markdown and "frozen (floor)" in markdown and "State Alignment" in markdown
+    assert "oracle (ceiling)" in markdown and "frozen (trivial baseline, floor)" in markdown and "State Alignment" in markdown
+    assert "overall" not in markdown.split("\n\n")[1]  # one family shown: no overall column
     page = to_html(rows, facts)
     assert page.count('class="ceiling"') == 1 and page.count('class="floor"') == 1
-    assert "sortBy(" in page and page.count("<svg") == 3 and "http" not in page.split("<body>")[1].split("<script>")[0]
+    assert "sortBy(" in page and page.count('<path class="curve') == 3 and page.count("<svg") == 1
+    assert "http" not in page.split("<body>")[1].split("<script>")[0]
     result = runner.invoke(app, ["leaderboard", *map(str, paths), "--html", str(tmp_path / "lb.html"), "--markdown", str(tmp_path / "lb.md")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "lb.html").read_text() == page and (tmp_path / "lb.md").read_text() == markdown
@@ -320,7 +332,7 @@ def test_leaderboard_refuses_mixed_splits(bench, tmp_path):
     result = runner.invoke(app, ["leaderboard", str(path), str(tmp_path / "b.json")])
     assert result.exit_code == 2 and "different splits" in result.output
     other = json.loads(path.read_text())
-    other["metrics"]["state_alignment"]["version"] = "0.9+lk-1.0"
+    other["metrics"]["state_alignment"]["version"] = "1.1+lk-0.9"  # the same metric, another tracker version
     (tmp_path / "c.json").write_text(json.dumps(other))
     result = runner.invoke(app, ["leaderboard", str(path), str(tmp_path / "c.json")])
     assert result.exit_code == 2 and "different versions" in result.output and "c.json" in result.output

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from wildbench import get_metric
-from wildbench.runner import decode_submission
+from wildbench.providers import decode_submission
 from wildbench.metrics import CaseData, LucasKanadeTracker
 from wildbench.metrics.state_alignment import MIN_BUCKET_PAIRS, position_accuracy
 

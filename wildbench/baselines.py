@@ -1,38 +1,44 @@
-"""Reference submissions: the ceiling, the floor, and two informative wrong answers.
+"""Reference submissions: the ceiling, two trivial baselines and an informative wrong answer.
 
 * ``oracle``: the true future (the store's own video of the window): the ceiling;
-* ``frozen``: the first frame repeated: the floor;
+* ``frozen``: the first frame repeated: what a model that does nothing gets (trivial);
 * ``shuffled``: the true video of another case (a seeded derangement): right-looking video,
   wrong world;
 * ``resim``: synthetic stores only - the world restored at the case's first frame and
-  re-simulated with a different action sequence: right scene, wrong actions.
+  re-simulated under the case's counterfactual actions (the answer key's): right scene,
+  wrong actions.
+
+Counterfactual videos (``<case_id>.cf.mp4``): the oracle's is the true counterfactual (the
+re-simulated world, synthetic stores only); frozen's is its own video again (a model that
+ignores the actions makes the same video twice).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal
 
 import numpy as np
 
-from wildworld._atomic import TEMP_MARK, atomic_path
-from wildworld.video import open_video
-from wildworld.video.encode import VideoWriter
+from wildworld.files import TEMP_MARK, atomic_path
+from wildworld.video import VideoWriter, open_video
 
 from .errors import WildBenchError
 from .split import Case, Split
+from .names import FILE_KINDS
 from .version import BENCHMARK_VERSION
 
-__all__ = ["BASELINES", "make_baseline", "alternative_commands"]
+__all__ = ["BASELINES", "CaseOutput", "make_baseline"]
 
 BaselineName = Literal["oracle", "frozen", "shuffled", "resim"]
 BASELINES = {
     "oracle": ("ceiling", "the true future video of the case (upper bound)", ["first_frame", "future_frames"]),
-    "frozen": ("floor", "the first frame repeated (lower bound)", ["first_frame"]),
-    "shuffled": ("baseline", "the true video of another case (right-looking, wrong world)", []),
-    "resim": ("baseline", "re-simulated from the true first state with different actions (right scene, wrong actions)", ["first_frame", "state"]),
+    "frozen": ("trivial", "the first frame held: a model that does nothing", ["first_frame"]),
+    "shuffled": ("trivial", "the true video of another case (right-looking, wrong world)", []),
+    "resim": ("reference", "re-simulated from the true first state with different actions (right scene, wrong actions)", ["first_frame", "state"]),
 }
 
 
@@ -51,45 +57,66 @@ def _derangement(n: int, seed: int) -> list[int]:
             return order.tolist()
 
 
-def alternative_commands(actions: np.ndarray, tracked_slot: int, seed: int) -> list[dict]:
-    """Per-step commands that replace every action segment of the window by a different action
-    (preferably of another group), starting on the first step."""
-    from wildworld.synth import ACTIONS_BY_KEY, PLAYER_ACTIONS
+@dataclass(frozen=True)
+class CaseOutput:
+    """What a reference submission writes for one case: the video, and optionally the
+    counterfactual video (``<case_id>.cf.mp4``) and explicit state (``<case_id>.state.csv``)."""
 
-    rng = np.random.default_rng(seed)
-    keys = [tuple(int(v) for v in row) for row in actions[:, 1:3]]
-    phases = actions[:, 3]
-    commands: list[dict] = []
-    current = None
-    for t in range(1, len(actions)):
-        new_segment = t == 1 or keys[t] != keys[t - 1] or phases[t] < phases[t - 1]
-        if new_segment:
-            original = ACTIONS_BY_KEY.get(keys[t])
-            choices = [a for a in PLAYER_ACTIONS if original is None or (a.group != original.group and a.key != original.key)]
-            current = choices[int(rng.integers(len(choices)))].key
-            commands.append({tracked_slot: current})
-        else:
-            commands.append({})
-    return commands
+    video: np.ndarray
+    cf_video: np.ndarray | None = None
+    state: dict | None = None  # {state.csv column: per-frame values}, written by wildworld's state.csv writer
 
 
-def _resim(split: Split, store, case: Case, seed: int) -> np.ndarray:
-    import pyarrow.parquet as pq
+@dataclass(frozen=True)
+class _Context:
+    split: Split
+    store: object
+    cases: tuple[Case, ...]
+    donors: list[int] | None
+    seed: int
 
+
+def _counterfactual_world(split: Split, store, case: Case) -> np.ndarray:
+    """Synthetic stores: the world restored at the case's first frame, re-simulated under the
+    case's counterfactual actions (the answer key's), rendered at the evaluation resolution."""
     from wildworld.synth import Script, SyntheticWorld
 
+    from .counterfactual import resimulate
+    from .split import _sample_table
+
     if not case.synthetic_script:
-        raise WildBenchError(f"case {case.case_id}: the resim baseline needs a synthetic store (no synthetic script recorded)")
-    script = Script.from_json(case.synthetic_script)
-    table = pq.read_table(store.path / "tables" / "frames.parquet", filters=[("sample_id", "=", case.sample_id)])
-    world = SyntheticWorld(script)
-    start = world.restore(table, case.start)
+        raise WildBenchError(f"case {case.case_id}: re-simulation needs a synthetic store (no synthetic script recorded)")
     answer = split.answer(case.case_id)
-    tracked = int(answer.actions[0, 4])
-    commands = alternative_commands(answer.actions, tracked, seed)
-    states = world.rollout(start, case.horizon, commands)
+    answer.require("cf_actions")
+    script = Script.from_json(case.synthetic_script)
+    states = resimulate(script, _sample_table(store, case.sample_id), case.start, answer.cf_actions)
+    world = SyntheticWorld(script)
     width, height = split.resolution
     return np.stack([world.render(state, width=width, height=height)[0] for state in states])
+
+
+def _oracle(ctx: _Context, number: int, case: Case) -> CaseOutput:
+    cf = _counterfactual_world(ctx.split, ctx.store, case) if case.synthetic_script else None
+    return CaseOutput(_window(ctx.split, ctx.store, case), cf_video=cf)
+
+
+def _frozen(ctx: _Context, number: int, case: Case) -> CaseOutput:
+    frames = np.repeat(_window(ctx.split, ctx.store, case)[:1], case.horizon, axis=0)
+    return CaseOutput(frames, cf_video=frames)  # it ignores the actions: the same video for both
+
+
+def _shuffled(ctx: _Context, number: int, case: Case) -> CaseOutput:
+    return CaseOutput(_window(ctx.split, ctx.store, ctx.cases[ctx.donors[number]]))
+
+
+def _resim(ctx: _Context, number: int, case: Case) -> CaseOutput:
+    return CaseOutput(_counterfactual_world(ctx.split, ctx.store, case))
+
+
+#: Baseline name -> the function that makes one case's output.
+_BUILDERS: dict[str, Callable[[_Context, int, Case], CaseOutput]] = {
+    "oracle": _oracle, "frozen": _frozen, "shuffled": _shuffled, "resim": _resim,
+}
 
 
 def make_baseline(
@@ -108,7 +135,7 @@ def make_baseline(
     if out.exists() and not out.is_dir():
         raise WildBenchError(f"{out}: not a directory; --out names the submission directory to write")
     cases = list(split.cases)
-    ours = {f"{case.case_id}.mp4" for case in cases} | {"submission.json"}
+    ours = {f"{case.case_id}{suffix}" for case in cases for suffix in FILE_KINDS.values()} | {"submission.json"}
     stale = []
     for entry in sorted(out.iterdir()) if out.exists() else []:
         if TEMP_MARK in entry.name and entry.is_file():
@@ -119,19 +146,23 @@ def make_baseline(
         raise WildBenchError(f"{out / stale[0]}: the submission directory holds other files ({len(stale)}); "
                              "write the baseline into a new or empty directory")
     out.mkdir(parents=True, exist_ok=True)
-    donors = _derangement(len(cases), seed) if name == "shuffled" else None
+    ctx = _Context(split, store, tuple(cases), _derangement(len(cases), seed) if name == "shuffled" else None, seed)
     width, height = split.resolution
     for number, case in enumerate(cases):
-        if name == "oracle":
-            frames = _window(split, store, case)
-        elif name == "frozen":
-            frames = np.repeat(_window(split, store, case)[:1], case.horizon, axis=0)
-        elif name == "shuffled":
-            frames = _window(split, store, cases[donors[number]])
-        else:
-            frames = _resim(split, store, case, seed + number)
-        with VideoWriter(out / f"{case.case_id}.mp4", fps=split.fps, width=width, height=height, crf=18) as writer:
-            writer.write_many(frames)
+        made = _BUILDERS[name](ctx, number, case)
+        _write_video(out / f"{case.case_id}{FILE_KINDS['video']}", made.video, split.fps, width, height)
+        cf_path = out / f"{case.case_id}{FILE_KINDS['counterfactual']}"
+        if made.cf_video is not None:
+            _write_video(cf_path, made.cf_video, split.fps, width, height)
+        elif cf_path.exists():
+            cf_path.unlink()  # left by an earlier run of ours that wrote one
+        state_path = out / f"{case.case_id}{FILE_KINDS['state']}"
+        if made.state is not None:
+            from wildworld.release.writer import write_state_csv
+
+            write_state_csv(state_path, made.state)  # atomic
+        elif state_path.exists():
+            state_path.unlink()
         if progress is not None:
             progress(number + 1, len(cases))
     reference, description, conditioning = BASELINES[name]
@@ -146,3 +177,8 @@ def make_baseline(
     with atomic_path(out / "submission.json") as tmp:
         tmp.write_text(json.dumps(info, indent=1) + "\n")
     return out
+
+
+def _write_video(path: Path, frames: np.ndarray, fps: float, width: int, height: int) -> None:
+    with VideoWriter(path, fps=fps, width=width, height=height, crf=18) as writer:
+        writer.write_many(frames)

@@ -25,21 +25,32 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from wildworld._atomic import atomic_path
+from wildworld import read_skeleton_edges
+from wildworld.classify import check_destination
+from wildworld.files import atomic_path, publish_directory, same_tree
+from wildworld.layout import EDGES_FILE
 from wildworld.video import open_video
 
+from .errors import WildBenchError
+from .segments import segments_of
 from .split import Split
 
-__all__ = ["write_inputs", "caption", "segments_of"]
+__all__ = ["write_inputs", "caption", "segments_of", "CASES_FILE"]
+
+#: The index of an inputs directory (case ids, horizon, fps, vocabulary, edges).
+CASES_FILE = "cases.json"
 
 _README = """# WildBench inputs
 
 One directory per case. A model sees frame 0 and the conditioning below, and must generate
 the next frames of the {horizon}-frame window ({fps:g} fps, {width}x{height}).
+Every key of every file, and how to submit and read the results: docs/quickstart-model-authors.md
+(wildworld repository). In Python: `wildbench.load_inputs(THIS_DIR)` reads these files as typed
+cases (first frame in RGB) and `wildbench.write_submission(...)` writes and checks a submission.
 
 | file | what it holds |
 |---|---|
-| `first_frame.png` | frame 0, RGB |
+| `first_frame.png` | frame 0, RGB PNG (OpenCV's `cv2.imread` returns BGR: convert it) |
 | `actions.json` | per frame `t`: the tracked player's action `(motion_bank_id, motion_id)`, its vocabulary id (`cases.json` vocabulary), and its phase `motion_frame`; `segments`: runs of one clip |
 | `captions.json` | one templated caption per action segment |
 | `camera.json` | per frame: `K` = (fx, fy, cx, cy) pixels, `position` (world), `rotation` = camera-to-world quaternion (x, y, z, w) in the OpenGL camera frame (x right, y up, looking down -z) |
@@ -64,39 +75,71 @@ Then run `wildbench check SUB --split SPLIT` and `wildbench evaluate`.
 """
 
 
-def segments_of(actions: np.ndarray) -> list[dict]:
-    """Runs of one clip in an (H, 5) action block: the key changes or the phase jumps back."""
-    keys = np.nan_to_num(actions[:, 1:3], nan=-1).astype(int)
-    phases = actions[:, 3]
-    starts = [0] + [t for t in range(1, len(actions)) if (keys[t] != keys[t - 1]).any() or phases[t] < phases[t - 1]]
-    ends = starts[1:] + [len(actions)]
-    return [{"start": s, "end": e, "motion_bank_id": int(keys[s, 0]), "motion_id": int(keys[s, 1]),
-             "action_id": int(np.nan_to_num(actions[s, 0], nan=-1)), "first_phase": float(phases[s])} for s, e in zip(starts, ends)]
-
-
 def caption(segment: dict, fps: float) -> str:
     """The paper's caption style, per segment."""
     return (f"frames {segment['start']}-{segment['end'] - 1} ({(segment['end'] - segment['start']) / fps:.2f} s): "
-            f"player currently playing motion_id={segment['motion_id']} in bank={segment['motion_bank_id']} "
-            f"from animation_frame={segment['first_phase']:.1f}")
+            f"player currently playing motion_id={segment['motion_id']} in bank={segment['motion_bank_id']}"
+            + ("" if segment["first_phase"] is None else f" from animation_frame={segment['first_phase']:.1f}"))
 
 
 def _json(path: Path, data) -> None:
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=1) + "\n")
+        tmp.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")  # NaN is not JSON: write null
 
 
 def _edges(store) -> dict:
-    from wildworld.release.skeleton import read_skeleton_edges
-
-    for entry in store.manifest["samples"]:
-        path = Path(entry.get("source", "")).parent / "skeleton_edges.json"
+    for entry in store.samples:
+        path = Path(entry.source or "").parent / EDGES_FILE
         if path.exists():
             return {k: v.tolist() for k, v in read_skeleton_edges(path).items()}
     return {}
 
 
-def write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callable[[int, int], None] | None = None) -> Path:
+def _actions_document(actions: np.ndarray, fps: float, horizon: int) -> dict:
+    """actions.json (and actions_cf.json): per-frame keys, vocabulary ids, phases; segments."""
+    return {
+        "fps": fps, "horizon": horizon,
+        "frames": [{"t": t, "motion_bank_id": int(np.nan_to_num(a[1], nan=-1)), "motion_id": int(np.nan_to_num(a[2], nan=-1)),
+                    "action_id": int(np.nan_to_num(a[0], nan=-1)), "motion_frame": None if np.isnan(a[3]) else float(a[3])}
+                   for t, a in enumerate(actions)],
+        "segments": segments_of(actions),
+    }
+
+
+def _camera_document(answer) -> dict:
+    """camera.json: per-frame K, position, rotation; null (and ``valid`` false) where the game
+    recorded no camera (long-track windows may hold such frames)."""
+    frames = []
+    for t, (c, valid) in enumerate(zip(answer.camera.astype(float), answer.camera_valid)):
+        entry = {"t": t, "K": c[0:4].tolist(), "position": c[4:7].tolist(), "rotation": c[7:11].tolist()}
+        if not valid or not np.isfinite(c).all():
+            entry = {"t": t, "K": [None] * 4, "position": [None] * 3, "rotation": [None] * 4, "valid": False}
+        frames.append(entry)
+    return {"convention": "K=(fx,fy,cx,cy) pixels at the evaluation resolution; rotation=(x,y,z,w) camera-to-world, OpenGL camera frame",
+            "frames": frames}
+
+
+def write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callable[[int, int], None] | None = None,
+                 force: bool = False) -> Path:
+    """Write the conditioning packages of every case of ``split`` into ``out``, all at once.
+
+    ``out`` is new, empty or an existing inputs directory: the same files are kept as they
+    are; other content (e.g. the inputs of another split) is refused unless ``force``, which
+    replaces it atomically (``wildworld.files.publish_directory``). Anything else at ``out``
+    (a split, a store, other files) is refused before any work."""
+    check_destination(out, "inputs", what="the inputs")
+    publish_directory(out, lambda staging: _write_inputs(split, staging, progress=progress), same=same_tree, force=force,
+                      refuse=_other_inputs)
+    return Path(out)
+
+
+def _other_inputs(existing: Path) -> WildBenchError:
+    return WildBenchError(f"{existing}: holds other inputs (another split, or written by another version); choose another "
+                          "--out, or pass --force to replace them")
+
+
+def _write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callable[[int, int], None] | None = None) -> Path:
+    """Write the packages into ``out`` (a new directory; see :func:`write_inputs`)."""
     store = split.open_store()
     out = Path(out)
     layout = store.layout
@@ -111,27 +154,19 @@ def write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callabl
             tmp.write_bytes(png.tobytes())
         actions = answer.actions
         segments = segments_of(actions)
-        _json(directory / "actions.json", {
-            "fps": split.fps, "horizon": case.horizon,
-            "frames": [{"t": t, "motion_bank_id": int(np.nan_to_num(a[1], nan=-1)), "motion_id": int(np.nan_to_num(a[2], nan=-1)),
-                        "action_id": int(np.nan_to_num(a[0], nan=-1)), "motion_frame": None if np.isnan(a[3]) else float(a[3])}
-                       for t, a in enumerate(actions)],
-            "segments": segments,
-        })
+        _json(directory / "actions.json", _actions_document(actions, split.fps, case.horizon))
+        if answer.cf_actions is not None:
+            _json(directory / "actions_cf.json", _actions_document(answer.cf_actions, split.fps, case.horizon))
         _json(directory / "captions.json", [{"start": s["start"], "end": s["end"], "text": caption(s, split.fps)} for s in segments])
-        camera = answer.camera.astype(float)
-        _json(directory / "camera.json", {
-            "convention": "K=(fx,fy,cx,cy) pixels at the evaluation resolution; rotation=(x,y,z,w) camera-to-world, OpenGL camera frame",
-            "frames": [{"t": t, "K": c[0:4].tolist(), "position": c[4:7].tolist(), "rotation": c[7:11].tolist()} for t, c in enumerate(camera)],
-        })
+        _json(directory / "camera.json", _camera_document(answer))
         entry = store.sample(case.sample_id)
         row = entry.offset + case.start
         joints = store.skeleton_array[row]
         skeleton = {}
-        for slot, info in entry.skeleton.items():
-            values = joints[layout.slot_index(slot), : info["joints"]]
+        for slot, entity in entry.skeleton.items():
+            values = joints[layout.slot_index(slot), : entity.joints]
             if np.isfinite(values).all():
-                skeleton[slot] = {"type_id": info["type_id"], "joints": values.astype(float).round(6).tolist()}
+                skeleton[slot] = {"type_id": entity.type_id, "joints": values.astype(float).round(6).tolist()}
         _json(directory / "skeleton_first.json", skeleton)
         rows = store.frames_array[row]
         state = {}
@@ -145,8 +180,8 @@ def write_inputs(split: Split, out: str | os.PathLike[str], *, progress: Callabl
         _json(directory / "state_first.json", state)
         if progress is not None:
             progress(number + 1, len(split.cases))
-    _json(out / "cases.json", {
-        "cases": [c.case_id for c in split.cases], "horizon": split.horizon, "fps": split.fps,
+    _json(out / CASES_FILE, {
+        "cases": [c.case_id for c in split.cases], "track": split.track, "horizon": split.horizon, "fps": split.fps,
         "resolution": [width, height], "vocabulary": [list(k) for k in store.vocabulary], "edges": _edges(store),
         "split_checksum": split.checksum,
     })

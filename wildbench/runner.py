@@ -1,12 +1,16 @@
-"""The evaluation runner: every submitted video decoded once, every metric on the arrays.
+"""The evaluation runner: every input read once per case, every metric on the arrays.
 
-    report   = check_submission(sub, split)            # refuse a broken submission up front
-    tasks    = one CaseTask per case                   # paths only; workers load arrays
-    per_case = run_tasks(evaluate_case, tasks, ...)    # local pool or Ray; each result cached
-    results  = aggregate in split order                # once: 1 worker == N workers
+    split    = load_split(SPLIT)                        # checksum-verified split and answer key
+    report   = check_submission(SUB, split)             # refuse a broken submission up front
+    plan     = plan_metrics(names, env)                 # versions; what cannot run is "not computed"
+    tasks    = plan_cases(SUB, split, plan, cache)      # per case and metric: a cache key; hits reused
+    entries  = run_tasks(score_chunk, chunks(tasks))    # local pool or Ray; setup once per chunk
+    results  = build_results(split, plan, entries)      # aggregate once, in split order: 1 == N workers
 
-A per-case cache (``RESULTS.cache/<case_id>.json``, keyed by the video's sha256, the split
-checksum and the metric versions) lets a killed run resume with ``resume=True``.
+Per-case results are cached next to the results file (``RESULTS.json.cache/<case_id>.json``),
+one entry per case holding each metric's result under its own key (the digests of the
+submitted files, the split checksum and the metric's full version), so ``resume=True``
+recomputes only what a killed run, a new metric or a changed file left undone.
 """
 
 from __future__ import annotations
@@ -18,97 +22,80 @@ import platform
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
-
-from wildworld._atomic import atomic_path
+from wildworld.files import atomic_path
 from wildworld.schemas import loads_strict, validate_document
-from wildworld.store.executors import run_tasks
+from wildworld.parallel import run_tasks
 
 from .errors import SubmissionError, WildBenchError
-from .split import load_split
+from .metrics.base import EstimationFailed, MetricEnv, SplitFacts, get_metric, select_metrics
+from .providers import CF_SUFFIX, STATE_SUFFIX, CaseFiles, decode_submission, file_digest, needs
+from .results import Results, results_document
+from .split import Split, load_split
 from .submission import check_submission, read_submission_info
-from .version import BENCHMARK_VERSION
 
-__all__ = ["CaseTask", "evaluate_case", "evaluate", "decode_submission", "metric_version"]
-
-
-def metric_version(name: str) -> str:
-    from .metrics import get_metric
-
-    metric = get_metric(name)
-    return getattr(metric, "full_version", metric.version)
+__all__ = ["CaseTask", "MetricPlan", "evaluate", "evaluate_case", "decode_submission", "metric_version"]
 
 
-def decode_submission(path: str | os.PathLike[str], frames: int, size: tuple[int, int]) -> np.ndarray:
-    """The first ``frames`` frames of a video as (T, H, W, 3) uint8 at ``size`` (resized if needed)."""
-    import cv2
+def metric_version(name: str, env: MetricEnv | None = None) -> str:
+    """The full version of a registered metric (its own, plus its tools and weights)."""
+    return get_metric(name).version_for(env or MetricEnv())
 
-    from wildworld.video import iter_frames
 
-    out = np.empty((frames, size[1], size[0], 3), np.uint8)
-    count = 0
-    for frame in iter_frames(path):
-        if count == frames:
-            break
-        if frame.shape[1] != size[0] or frame.shape[0] != size[1]:
-            frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-        out[count] = frame
-        count += 1
-    if count < frames:
-        raise SubmissionError(f"{path}: only {count} frames decode, {frames} are needed")
-    return out
+@dataclass(frozen=True)
+class MetricPlan:
+    """The metrics of one run: which run (with their versions) and which cannot, and why."""
+
+    run: dict[str, str]  # name -> full version
+    not_computed: dict[str, str]  # name -> reason
+    env: MetricEnv
+
+    @property
+    def provide(self) -> frozenset[str]:
+        out: set[str] = set()
+        for name in self.run:
+            out |= needs(get_metric(name).requires)
+        return frozenset(out)
+
+
+def plan_metrics(selection: Sequence[str] | None, env: MetricEnv) -> MetricPlan:
+    run, skipped = {}, {}
+    for name in select_metrics(selection):
+        metric = get_metric(name)
+        reason = metric.unavailable(env)
+        if reason is None:
+            run[name] = metric.version_for(env)
+        else:
+            skipped[name] = reason
+    return MetricPlan(run, skipped, env)
 
 
 @dataclass(frozen=True)
 class CaseTask:
-    case_id: str
-    video: str
-    answer: str
-    metrics: tuple[str, ...]
-    size: tuple[int, int]
-    horizon: int
-    fps: float
+    """One case to score: its files, the metrics still to compute and their cache keys."""
+
+    files: CaseFiles
+    keys: dict[str, str]  # metric name -> cache key (only the metrics still to compute)
     cache: str
-    key: str  # what the cached entry must match
+    done: dict = field(default_factory=dict)  # cached results of the other metrics, kept in the entry
+
+    @property
+    def case_id(self) -> str:
+        return self.files.case_id
 
 
-def _video_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+@dataclass(frozen=True)
+class _Chunk:
+    tasks: tuple[CaseTask, ...]
+    env: MetricEnv
 
 
-def evaluate_case(task: CaseTask) -> dict:
-    """Score one case with every metric (pure; writes its cache entry)."""
-    import cv2
-
-    from .answers import CaseAnswer
-    from .metrics import CaseData, get_metric
-
-    cv2.setNumThreads(1)  # deterministic and no oversubscription under a worker pool
-    started = time.perf_counter()
-    video = decode_submission(task.video, task.horizon, task.size)
-    decoded = time.perf_counter()
-    with np.load(task.answer, allow_pickle=False) as data:
-        answer = CaseAnswer.from_npz(data)
-    case = CaseData(task.case_id, video, answer, task.fps)
-    scores, seconds = {}, {}
-    for name in task.metrics:
-        t0 = time.perf_counter()
-        scores[name] = get_metric(name).score(case)
-        seconds[name] = time.perf_counter() - t0
-    entry = {"key": task.key, "case_id": task.case_id, "scores": scores,
-             "seconds": {"decode": decoded - started, **seconds}}
-    entry["digest"] = _entry_digest(entry)
-    with atomic_path(Path(task.cache)) as tmp:
-        tmp.write_text(json.dumps(entry, sort_keys=True))
-    return entry
+def _key(digests: dict, split_checksum: str, name: str, version: str) -> str:
+    body = json.dumps([digests, split_checksum, name, version], sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _entry_digest(entry: dict) -> str:
@@ -117,20 +104,75 @@ def _entry_digest(entry: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=False, default=float).encode()).hexdigest()
 
 
-def _cached_entry(path: Path, key: str, metrics: Sequence[str]) -> dict | None:
-    """The cached result of one case if it is intact and was made from the same inputs, else None."""
+def _cached_results(path: Path, keys: dict[str, str]) -> dict[str, dict]:
+    """The intact cached results of one case whose keys match (metric name -> entry part)."""
     try:
         entry = loads_strict(path.read_text(encoding="utf-8"))
-        if not isinstance(entry, dict) or entry.get("key") != key or entry.get("digest") != _entry_digest(entry):
-            return None
+        if not isinstance(entry, dict) or entry.get("digest") != _entry_digest(entry):
+            return {}
     except (OSError, ValueError, TypeError, UnicodeDecodeError, RecursionError):
-        return None
-    scores = entry.get("scores")
-    if not isinstance(scores, dict) or any(not isinstance(scores.get(name), dict) for name in metrics):
-        return None
-    if not isinstance(entry.get("seconds"), dict) or any(name not in entry["seconds"] for name in metrics):
-        return None
+        return {}
+    scores, stored_keys, seconds = entry.get("scores"), entry.get("keys"), entry.get("seconds")
+    if not all(isinstance(x, dict) for x in (scores, stored_keys, seconds)):
+        return {}
+    return {name: {"score": scores[name], "key": key, "seconds": seconds.get(name, 0.0)}
+            for name, key in keys.items()
+            if stored_keys.get(name) == key and isinstance(scores.get(name), dict) and isinstance(seconds.get(name), (int, float))}
+
+
+def evaluate_case(task: CaseTask, scorers: dict | None = None, store=None, env: MetricEnv | None = None) -> dict:
+    """Score one case with the metrics still to compute and write its cache entry.
+
+    ``scorers`` are the set-up scorers of a worker (name -> scorer); without them each metric
+    is set up here (one case alone, as in tests)."""
+    import cv2
+
+    cv2.setNumThreads(1)  # deterministic and no oversubscription under a worker pool
+    env = env or MetricEnv()
+    if scorers is None:
+        scorers = {name: get_metric(name).setup(env) for name in task.keys}
+    provide = frozenset().union(*(needs(get_metric(name).requires) for name in task.keys)) if task.keys else frozenset()
+    started = time.perf_counter()
+    scores, seconds = {}, {}
+    with task.files.load(provide, store=store) as case:
+        seconds["inputs"] = time.perf_counter() - started
+        for name in task.keys:
+            t0 = time.perf_counter()
+            try:
+                scores[name] = scorers[name].score(case)
+            except EstimationFailed as exc:
+                scores[name] = get_metric(name).failed_result(str(exc))
+            seconds[name] = time.perf_counter() - t0
+    keys = dict(task.keys)
+    for name, part in task.done.items():
+        scores[name], keys[name], seconds[name] = part["score"], part["key"], part["seconds"]
+    entry = {"case_id": task.case_id, "scores": scores, "keys": keys, "seconds": seconds}
+    entry = json.loads(json.dumps(entry, allow_nan=False, default=float))
+    entry["digest"] = _entry_digest(entry)
+    with atomic_path(Path(task.cache)) as tmp:
+        tmp.write_text(json.dumps(entry, sort_keys=True))
     return entry
+
+
+def score_chunk(chunk: _Chunk) -> list[dict]:
+    """A worker's share: every metric set up once, then each case scored and cached."""
+    names = sorted({name for task in chunk.tasks for name in task.keys})
+    scorers = {name: get_metric(name).setup(chunk.env) for name in names}
+    store = None
+    if any(needs(get_metric(name).requires) & {"true_video", "true_depth", "true_state"} for name in names) and chunk.tasks:
+        from wildworld.store import open_store
+
+        store = open_store(chunk.tasks[0].files.store)
+    return [evaluate_case(task, scorers, store, chunk.env) for task in chunk.tasks]
+
+
+def _chunks(tasks: list[CaseTask], workers: int, env: MetricEnv) -> list[_Chunk]:
+    """Contiguous chunks, about four per worker (setup cost vs. load balance and progress)."""
+    if not tasks:
+        return []
+    count = min(len(tasks), 1 if workers <= 1 else 4 * workers)
+    size = -(-len(tasks) // count)
+    return [_Chunk(tuple(tasks[i : i + size]), env) for i in range(0, len(tasks), size)]
 
 
 def _check_out(out: Path, submission: Path, split_dir: Path) -> None:
@@ -149,16 +191,48 @@ def _check_out(out: Path, submission: Path, split_dir: Path) -> None:
                                  "(evaluation never writes into its inputs)")
 
 
-def _environment(decoder: str) -> dict:
+def _case_files(submission: Path, split: Split, case) -> CaseFiles:
+    cf = submission / f"{case.case_id}{CF_SUFFIX}"
+    state = submission / f"{case.case_id}{STATE_SUFFIX}"
+    return CaseFiles(case.case_id, str(submission / f"{case.case_id}.mp4"), str(cf) if cf.exists() else None,
+                     str(state) if state.exists() else None, str(split.answer_path(case.case_id)), str(split.store_path),
+                     case.sample_id, case.start, case.horizon, split.fps, split.resolution, split.track, case.to_json())
+
+
+def plan_cases(submission: Path, split: Split, plan: MetricPlan, cache: Path, resume: bool) -> tuple[list[CaseTask], dict]:
+    """A task per case with metrics left to compute; the cached results of the others."""
+    tasks, cached = [], {}
+    for case in split.cases:
+        files = _case_files(submission, split, case)
+        digests = {"video": file_digest(Path(files.video)), "cf_video": file_digest(Path(files.cf_video)) if files.cf_video else None,
+                   "state": file_digest(Path(files.state)) if files.state else None}
+        keys = {name: _key(digests, split.checksum, name, version) for name, version in plan.run.items()}
+        entry_path = cache / f"{case.case_id}.json"
+        hits = _cached_results(entry_path, keys) if resume else {}
+        todo = {name: key for name, key in keys.items() if name not in hits}
+        if not todo:
+            cached[case.case_id] = {"case_id": case.case_id, "scores": {n: h["score"] for n, h in hits.items()},
+                                    "seconds": {n: h["seconds"] for n, h in hits.items()}}
+            continue
+        if entry_path.is_dir() and not entry_path.is_symlink():  # the cache is ours: clear what blocks the entry
+            shutil.rmtree(entry_path)
+        tasks.append(CaseTask(files, todo, str(entry_path), hits))
+    return tasks, cached
+
+
+def _environment(env: MetricEnv) -> dict:
     import importlib.metadata as metadata
 
+    import av
+
     versions = {}
-    for package in ("wildworld", "numpy", "opencv-python-headless", "av", "pyarrow", "zarr", "scipy"):
+    for package in ("wildworld", "numpy", "opencv-python-headless", "av", "pyarrow", "zarr", "scipy", "pycolmap", "evo", "torch"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
-    return {"python": sys.version.split()[0], "platform": platform.platform(), "packages": versions, "decoder": decoder}
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "packages": versions,
+            "decoder": f"pyav {av.__version__} (ffmpeg {av.library_versions.get('libavcodec')})", "device": env.device}
 
 
 def evaluate(
@@ -171,97 +245,52 @@ def evaluate(
     executor: str = "local",
     ray_address: str | None = None,
     resume: bool = False,
+    device: str = "cpu",
+    weights: str | os.PathLike[str] | None = None,
+    recognizer: str | os.PathLike[str] | None = None,
+    store: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> dict:
-    """Evaluate a submission on a split; write and return the results document."""
-    from .metrics import available_metrics
+) -> Results:
+    """Evaluate a submission on a split; write the results document and return it, typed.
 
+    ``metrics`` selects metrics or families by name (default: all); a metric that cannot run
+    here (no recognizer or weights given) is recorded as "not computed" with its reason.
+    ``workers`` > 1 scores cases in parallel (``executor`` local or ray) with identical numbers.
+    ``progress(done, total)`` is called as cases finish.
+
+    >>> results = evaluate("SUB", "SPLIT", "RESULTS.json", metrics=["state_alignment"])  # doctest: +SKIP
+    >>> results.metrics["state_alignment"].measures["position_accuracy"].mean            # doctest: +SKIP
+    """
     started = time.perf_counter()
     submission, out = Path(submission), Path(out)
     if executor not in ("local", "ray"):
         raise WildBenchError(f"executor {executor!r}: choose local or ray")
-    split = load_split(split_path)
+    env = MetricEnv(device=device, weights=Path(weights) if weights else None, recognizer=Path(recognizer) if recognizer else None)
+    split = load_split(split_path, store=store)                                  # checksum-verified
     _check_out(out, submission, split.path)
     report = check_submission(submission, split, decode=False)  # the workers decode each video once
     if not report.ok:
         first = report.errors[0]
-        raise SubmissionError(f"{submission}: {len(report.errors)} problems (first: {first.code}: {first.path}: {first.message}); run `wildbench check` to see them all")
-    info = read_submission_info(submission)
-    names = tuple(metrics or available_metrics())
-    versions = {name: metric_version(name) for name in names}
+        raise SubmissionError(f"{submission}: {len(report.errors)} problems (first: {first.code}: {first.path}: {first.message}); "
+                              "run `wildbench check` to see them all")
+    plan = plan_metrics(metrics, env)                                            # versions; not computed
     cache = out.with_name(out.name + ".cache")
     if cache.exists() and not resume:
         shutil.rmtree(cache)
     cache.mkdir(parents=True, exist_ok=True)
-    entries: dict[str, dict] = {}
-    tasks = []
-    for case in split.cases:
-        video = submission / f"{case.case_id}.mp4"
-        key = hashlib.sha256(json.dumps([_video_digest(video), split.checksum, versions], sort_keys=True).encode()).hexdigest()
-        cached = cache / f"{case.case_id}.json"
-        if resume and (entry := _cached_entry(cached, key, names)) is not None:
-            entries[case.case_id] = entry
-            continue
-        if cached.is_dir() and not cached.is_symlink():  # the cache is ours: clear what blocks the entry
-            shutil.rmtree(cached)
-        tasks.append(CaseTask(case.case_id, str(video), str(split.answer_path(case.case_id)), names,
-                              split.resolution, case.horizon, split.fps, str(cached), key))
+    tasks, entries = plan_cases(submission, split, plan, cache, resume)          # cache hits reused
     if progress is not None:
         progress(len(entries), len(split.cases))
-    for _, entry in run_tasks(evaluate_case, tasks, executor=executor, workers=workers, address=ray_address):
-        entries[entry["case_id"]] = entry
+    chunks = _chunks(tasks, workers, env)
+    for _, chunk_entries in run_tasks(score_chunk, chunks, executor=executor, workers=workers, address=ray_address):
+        for entry in chunk_entries:                                              # setup once per chunk
+            entries[entry["case_id"]] = entry
         if progress is not None:
             progress(len(entries), len(split.cases))
-    from .metrics import get_metric
-
-    ordered = [entries[case.case_id] for case in split.cases]
-    aggregates = {name: get_metric(name).aggregate([e["scores"][name] for e in ordered]) for name in names}
-    seconds = {name: float(np.mean([e["seconds"][name] for e in ordered])) for name in names}
-    import av
-
-    results = {
-        "benchmark": "wildbench",
-        "benchmark_version": BENCHMARK_VERSION,
-        "split": {"path": str(split.path.resolve()), "checksum": split.checksum, "version": split.doc["split_version"],
-                  "cases": len(split.cases), "horizon": split.horizon, "resolution": list(split.resolution)},
-        "submission": {**info, "path": str(submission.resolve())},
-        "metrics": {name: {"version": versions[name], "family": get_metric(name).family,
-                           "description": get_metric(name).description, **aggregates[name],
-                           "seconds_per_case": seconds[name]} for name in names},
-        "cases": {e["case_id"]: e["scores"] for e in ordered},
-        "environment": _environment(f"pyav {av.__version__} (ffmpeg {av.library_versions.get('libavcodec')})"),
-        "wall_time_s": time.perf_counter() - started,
-    }
-    results = json.loads(json.dumps(results, allow_nan=False, default=float))
-    validate_document(results, "wildbench_results", path=out)
+    facts = SplitFacts(fps=split.fps, horizon=split.horizon, track=split.track)
+    doc = results_document(split, read_submission_info(submission), submission, plan, entries, facts,
+                           environment=_environment(env), wall_time_s=time.perf_counter() - started)
+    validate_document(doc, "wildbench_results", path=out)                        # aggregate once, in split order
     with atomic_path(out) as tmp:
-        tmp.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
-    return results
-
-
-def read_results(path: str | os.PathLike[str]) -> dict:
-    """Read and check a RESULTS.json (schema and benchmark version)."""
-    from wildworld.schemas import read_document
-
-    doc = read_document(path, "wildbench_results", error=SubmissionError, version_key="benchmark_version",
-                        missing="no such results file (write one with `wildbench evaluate`)")
-    _check_results_consistent(path, doc)
-    return doc
-
-
-def _check_results_consistent(path, doc: dict) -> None:
-    """A results file whose aggregates do not follow from its per-case scores was edited or damaged."""
-    if len(doc["cases"]) != doc["split"]["cases"]:
-        raise SubmissionError(f"{path}: holds {len(doc['cases'])} cases but its split has {doc['split']['cases']}")
-    for name, metric in doc["metrics"].items():
-        scores = []
-        for case_id, case in doc["cases"].items():
-            if name not in case:
-                raise SubmissionError(f"{path}: case {case_id} has no {name} result")
-            if case[name]["score"] is not None:
-                scores.append(float(case[name]["score"]))
-        mean = sum(scores) / len(scores) if scores else None
-        if metric["cases"] != len(scores) or (mean is None) != (metric["mean"] is None) or (
-                mean is not None and abs(mean - metric["mean"]) > 1e-9 * max(1.0, abs(mean))):
-            raise SubmissionError(f"{path}: metric {name}: its mean and case count do not follow from the per-case "
-                                  "scores (the file was edited or damaged; evaluate again)")
+        tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    return Results(doc, path=out)

@@ -14,7 +14,9 @@ Quick start::
 
 from __future__ import annotations
 
-from .errors import FormatError, MissingFileError, OptionError, SchemaVersionError, WildWorldError
+from .classify import PathKind, classify_path
+from .errors import FormatError, MissingFileError, NotADatasetError, OptionError, SchemaVersionError, WildWorldError
+from .findings import Finding, FindingCollector, ValidationReport
 from .geometry import (
     Projection,
     intrinsics_matrix,
@@ -38,9 +40,8 @@ from .release import (
     read_state_csv,
 )
 from .store.reader import Store, open_store
-from .validate import Finding, ValidationReport, validate_path
-
-__version__ = "0.1.0"
+from .validate import validate_path
+from .version import __version__
 
 # The PyTorch loaders import torch; load them only when asked for.
 _LAZY = {"WildWorldDataset", "WildWorldStream", "collate", "to_device"}
@@ -57,9 +58,12 @@ __all__ = [
     "ActionSegment",
     "Camera",
     "Finding",
+    "FindingCollector",
     "FormatError",
     "MissingFileError",
+    "NotADatasetError",
     "OptionError",
+    "PathKind",
     "PlayerActions",
     "Projection",
     "Sample",
@@ -72,6 +76,7 @@ __all__ = [
     "WildWorldError",
     "WildWorldStream",
     "__version__",
+    "classify_path",
     "collate",
     "intrinsics_matrix",
     "look_at_opengl",

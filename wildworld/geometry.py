@@ -104,6 +104,9 @@ class Projection:
     depth: np.ndarray
     in_front: np.ndarray
 
+    def __repr__(self) -> str:
+        return f"Projection(uv {self.uv.dtype}{self.uv.shape}, {int(np.count_nonzero(self.in_front))} of {self.in_front.size} points in front)"
+
     def inside(self, width: int, height: int) -> np.ndarray:
         """Points in front of the camera whose pixel lies inside a ``width x height`` image."""
         u, v = self.uv[..., 0], self.uv[..., 1]

@@ -1,4 +1,7 @@
-"""Summaries of release samples and part directories: what ``wildworld info`` prints."""
+"""Summaries of release samples, parts, data roots and stores: what ``wildworld info`` prints.
+
+    path_info("sample_data/data_part1")   # the kind is decided by classify_path
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,22 @@ from pathlib import Path
 import numpy as np
 
 from . import layout
+from .classify import expect_kind
 from .errors import MissingFileError, WildWorldError
 from .release.sample import Sample, open_sample
+from .store.info import store_info
 
-__all__ = ["sample_info", "part_info", "root_info"]
+__all__ = ["path_info", "sample_info", "part_info", "root_info"]
 
 _NOT_A_DATASET = layout.NOT_A_DATASET
+
+
+def path_info(path: str | os.PathLike[str], *, top: int = 5) -> dict:
+    """The summary of whatever ``path`` is: a sample, a part, a data root or a store."""
+    kind = expect_kind(path, "sample", "part", "root", "store", purpose="to summarise")
+    if kind == "store":
+        return store_info(path)
+    return {"sample": sample_info, "part": part_info, "root": root_info}[kind](path, top=top)
 
 
 def sample_info(sample: Sample | str | os.PathLike[str], *, top: int = 5) -> dict:
@@ -93,10 +106,8 @@ def part_info(part_dir: str | os.PathLike[str], *, top: int = 5) -> dict:
 
 def root_info(root: str | os.PathLike[str], *, top: int = 5) -> dict:
     """Totals plus :func:`part_info` of each part directory under a data root (``data_part1/`` ...)."""
-    from .validate import list_part_dirs
-
     root = Path(root)
-    part_dirs = list_part_dirs(root) if root.is_dir() else []
+    part_dirs = layout.list_part_dirs(root) if root.is_dir() else []
     if not part_dirs:
         raise WildWorldError(f"{root}: no part directories found; {_NOT_A_DATASET}")
     parts = [part_info(part, top=top) for part in part_dirs]

@@ -21,6 +21,7 @@ __all__ = [
     "sample_file",
     "is_sample_dir",
     "list_sample_dirs",
+    "list_part_dirs",
     "find_edges_file",
 ]
 
@@ -47,6 +48,11 @@ def list_sample_dirs(part_dir: str | os.PathLike[str]) -> list[Path]:
     """Sample directories directly under a part directory, sorted by name."""
     part = Path(part_dir)
     return sorted(child for child in part.iterdir() if is_sample_dir(child))
+
+
+def list_part_dirs(root: str | os.PathLike[str]) -> list[Path]:
+    """Part directories (directories holding sample directories) directly under a data root."""
+    return sorted(child for child in Path(root).iterdir() if child.is_dir() and list_sample_dirs(child))
 
 
 def find_edges_file(sample_dir: str | os.PathLike[str]) -> Path | None:

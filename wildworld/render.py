@@ -2,8 +2,9 @@
 
 Skeletons are projected through :mod:`wildworld.geometry` exactly as the reader delivers them
 (bones cut at the near plane, as the release's own renderer does), optionally over the RGB
-frames; depth is shown with a colour map beside them; a contact sheet shows a few frames.
-Frames with an invalid camera are drawn without skeletons.
+frames; depth is shown with a colour map beside them; a contact sheet shows a few frames, with a legend
+of the entity colours and, with depth, a colour bar of the depth codes. Frames with an invalid
+camera are drawn without skeletons.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Iterator, Sequence
 import cv2
 import numpy as np
 
-from ._atomic import atomic_path
+from .files import atomic_path
 from .geometry import DEFAULT_NEAR, clip_segment_to_near, world_to_camera
 from .release.sample import Sample, open_sample
 from .video.decode import iter_frames
 from .video.encode import VideoWriter
 
-__all__ = ["RenderResult", "render_sample", "draw_skeletons", "colorize_depth", "contact_sheet"]
+__all__ = ["RenderResult", "render_sample", "draw_skeletons", "colorize_depth", "contact_sheet", "entity_color",
+           "legend_strip", "depth_colorbar"]
 
 # BGR-free: frames are RGB throughout. Player white, weapon yellow, monsters by index.
 _PLAYER = (255, 255, 255)
@@ -40,12 +42,76 @@ class RenderResult:
     warnings: tuple[str, ...] = ()
 
 
-def _color(kind: str, index: int) -> tuple[int, int, int]:
+def entity_color(kind: str, index: int) -> tuple[int, int, int]:
+    """The RGB colour an entity is drawn in: ``kind`` ``n`` (player), ``w`` (weapon) or ``m`` (monster).
+
+    >>> entity_color("n", 0), entity_color("w", 0), entity_color("m", 1)
+    ((255, 255, 255), (255, 220, 0), (80, 200, 255))
+    """
     if kind == "n":
         return _PLAYER
     if kind == "w":
         return _WEAPON
     return _MONSTERS[index % len(_MONSTERS)]
+
+
+_color = entity_color
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+_ENTITY_NAMES = {"n": "player", "w": "weapon", "m": "monster"}
+
+
+def legend_strip(keys: Sequence[str], width: int, *, height: int = 28) -> np.ndarray:
+    """An RGB strip ``(height, width, 3)`` with a colour swatch and the name of each skeleton key.
+
+    >>> strip = legend_strip(["n0_1", "w0_3", "m0_21"], 480)
+    >>> strip.shape, strip[14, 12].tolist()        # the first swatch: the player's white
+    ((28, 480, 3), [255, 255, 255])
+    """
+    from .release.skeleton import parse_skeleton_key
+
+    strip = np.full((height, width, 3), 24, np.uint8)
+    x = 6
+    for name in keys:
+        key = parse_skeleton_key(name)
+        label = f"{name} {_ENTITY_NAMES[key.kind]}"
+        (text_width, _), _ = cv2.getTextSize(label, _FONT, 0.5, 1)
+        if x + 22 + text_width > width:
+            break  # no room left: the rest would be cut mid-word
+        cv2.rectangle(strip, (x, height // 2 - 6), (x + 12, height // 2 + 6), entity_color(key.kind, key.index), -1)
+        cv2.putText(strip, label, (x + 18, height // 2 + 5), _FONT, 0.5, (235, 235, 235), 1, cv2.LINE_AA)
+        x += 18 + text_width + 18
+    return strip
+
+
+def depth_colorbar(width: int, *, metres_per_code: float | None = None, height: int = 40) -> np.ndarray:
+    """An RGB strip ``(height, width, 3)``: the depth colour map over codes 0..255, with ticks.
+
+    ``metres_per_code`` (known for the synthetic world) adds the distance of each tick.
+
+    >>> bar = depth_colorbar(512, metres_per_code=0.25)
+    >>> bar.shape, bool((bar[8, 30] != bar[8, 480]).any())   # near and far differ in colour
+    ((40, 512, 3), True)
+    """
+    strip = np.full((height, width, 3), 24, np.uint8)
+    left, right = 150, width - 20
+    if right - left < 64:
+        left, right = 4, width - 4
+    codes = np.linspace(0, 255, max(right - left, 1)).round().astype(np.uint8)
+    strip[4 : height // 2, left:right] = colorize_depth(codes[None, :])[0][None]
+    title = "depth code" + ("" if metres_per_code is None else f" (x {metres_per_code:g} m)")
+    if left > 4:
+        cv2.putText(strip, title, (6, height // 2), _FONT, 0.42, (235, 235, 235), 1, cv2.LINE_AA)
+    for code in (0, 64, 128, 192, 255):
+        x = left + round(code / 255 * (right - left - 1))
+        cv2.line(strip, (x, height // 2), (x, height // 2 + 4), (235, 235, 235), 1)
+        if metres_per_code is None:
+            label = str(code)
+        else:  # the top code holds everything at or beyond its distance (the sky, too)
+            label = f"{code} ({'>= ' if code == 255 else ''}{code * metres_per_code:g} m)"
+        (text_width, _), _ = cv2.getTextSize(label, _FONT, 0.36, 1)
+        x = min(max(x - text_width // 2, 0), width - text_width)
+        cv2.putText(strip, label, (x, height - 6), _FONT, 0.36, (235, 235, 235), 1, cv2.LINE_AA)
+    return strip
 
 
 def draw_skeletons(
@@ -113,6 +179,14 @@ def contact_sheet(tiles: Sequence[np.ndarray], *, columns: int = 3) -> np.ndarra
         r, c = divmod(i, columns)
         sheet[r * height : (r + 1) * height, c * width : (c + 1) * width] = tile
     return sheet
+
+
+def _synthetic_depth_scale(sample: Sample) -> float | None:
+    """Metres per depth code where the sample comes from the synthetic world (documented), else None."""
+    from .synth.world import DEPTH_METRES_PER_CODE
+    from .synth.writer import SIDECAR_FILE
+
+    return DEPTH_METRES_PER_CODE if (sample.path.parent / SIDECAR_FILE).exists() else None
 
 
 def _frames(sample: Sample, overlay_rgb: bool, depth: bool) -> Iterator[tuple[int, np.ndarray | None, np.ndarray | None]]:
@@ -206,6 +280,12 @@ def render_sample(
     if sheet and tiles:
         sheet_path = Path(sheet)
         image = contact_sheet(tiles, columns=min(3, len(tiles)))
+        order = {"n": 0, "w": 1, "m": 2}  # player, weapon, monsters: as they are listed in the state
+        keys = sorted(entities, key=lambda name: (order[entities[name].key.kind], entities[name].key.index))
+        strips = [legend_strip(keys, image.shape[1])]
+        if depth:
+            strips.append(depth_colorbar(image.shape[1], metres_per_code=_synthetic_depth_scale(sample)))
+        image = np.concatenate([image, *strips], axis=0)
         with atomic_path(sheet_path) as tmp:
             ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
             if not ok:

@@ -16,112 +16,33 @@ agree on fps and size.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Literal
+from typing import Callable
 
 import numpy as np
 
 from . import layout
-from .errors import FormatError, MissingFileError, WildWorldError
+from .classify import classify_path, describe_kind, store_inside_part
+from .errors import FormatError, NotADatasetError
+from .findings import Finding, FindingCollector, ValidationReport
+from .release.sample import column_array
+from .release.skeleton import SkeletonFile, read_skeleton_edges
+from .release.state_csv import read_state_csv, state_column_spec
 from .schemas import load_record_schema, load_state_schema
+from .store.layout import STORE_ENTRIES
+from .store.validate import validate_store
+from .video.decode import open_video
 
 __all__ = [
-    "Finding",
-    "ValidationReport",
     "validate_sample",
     "validate_part",
     "validate_path",
-    "list_part_dirs",
     "QUAT_TOLERANCE",
 ]
 
 #: |norm - 1| above this makes a quaternion row an error.
 QUAT_TOLERANCE = 1e-2
-Severity = Literal["error", "warning"]
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: Severity
-    code: str
-    path: str
-    message: str
-    row: int | None = None
-    column: str | None = None
-    key: str | None = None
-
-    def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v is not None}
-
-    def where(self) -> list[str]:
-        """The location inside the file: row, column and key where known."""
-        parts = []
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.column is not None:
-            parts.append(f"column {self.column!r}")
-        if self.key is not None:
-            parts.append(f"key {self.key!r}")
-        return parts
-
-    def __str__(self) -> str:
-        return f"{self.severity}: {self.code}: {', '.join([self.path, *self.where()])}: {self.message}"
-
-
-@dataclass
-class ValidationReport:
-    """All findings for one target (sample, part or store)."""
-
-    target: str
-    kind: str
-    findings: list[Finding] = field(default_factory=list)
-    samples: int = 0
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "warning"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def to_dict(self) -> dict:
-        return {
-            "target": self.target,
-            "kind": self.kind,
-            "valid": self.ok,
-            "samples": self.samples,
-            "errors": len(self.errors),
-            "warnings": len(self.warnings),
-            "findings": [f.to_dict() for f in self.findings],
-        }
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.findings: list[Finding] = []
-
-    def add(self, severity: Severity, code: str, path: object, message: str, **where) -> None:
-        self.findings.append(Finding(severity, code, str(path), message, **where))
-
-    def guard(self, code: str, path: object, action: Callable[[], object]) -> object | None:
-        """Run ``action``; turn any failure into one finding (the validator must not crash)."""
-        try:
-            return action()
-        except FormatError as exc:
-            self.add("error", code, exc.path or path, exc.reason, row=exc.row, column=exc.column, key=exc.key)
-        except MissingFileError as exc:
-            self.add("error", "missing-file", path, str(exc))
-        except (WildWorldError, OSError, ValueError, KeyError, EOFError, RuntimeError) as exc:
-            self.add("error", code, path, f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # noqa: BLE001 - corrupted input must never crash validation
-            self.add("error", code, path, f"unexpected {type(exc).__name__}: {exc}")
-        return None
 
 
 # ----------------------------------------------------------------------------- state
@@ -140,9 +61,7 @@ def _required_state_columns(columns: list[str]) -> list[str]:
     return required
 
 
-def _check_state(table, path: Path, out: _Collector) -> None:
-    from .release.sample import column_array
-
+def _check_state(table, path: Path, out: FindingCollector) -> None:
     columns = table.column_names
     for name in _required_state_columns(columns):
         if name not in columns:
@@ -182,12 +101,10 @@ def _check_state(table, path: Path, out: _Collector) -> None:
             out.add("error", "bad-intrinsics", path, f"{bad_k.size} rows have non-positive focal lengths", row=int(bad_k[0]), column="camera.K")
 
 
-def _check_categories_and_ids(table, path: Path, out: _Collector) -> None:
+def _check_categories_and_ids(table, path: Path, out: FindingCollector) -> None:
     """Category columns hold their documented values; id columns hold whole numbers."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from .release.state_csv import state_column_spec
 
     for name in table.column_names:
         spec = state_column_spec(name)
@@ -214,10 +131,8 @@ def _check_categories_and_ids(table, path: Path, out: _Collector) -> None:
 # ----------------------------------------------------------------------------- skeleton
 
 
-def _check_skeleton(path: Path, edges: dict[str, np.ndarray] | None, out: _Collector) -> dict[str, int]:
+def _check_skeleton(path: Path, edges: dict[str, np.ndarray] | None, out: FindingCollector) -> dict[str, int]:
     """Check every array and its edges; return ``{key: frames}`` of readable arrays."""
-    from .release.skeleton import SkeletonFile
-
     frames: dict[str, int] = {}
     handle = out.guard("skeleton-unreadable", path, lambda: SkeletonFile(path))
     if handle is None:
@@ -257,9 +172,7 @@ class _VideoFacts:
     height: int
 
 
-def _check_video(path: Path, color: str, out: _Collector, *, decode_ends: bool) -> _VideoFacts | None:
-    from .video.decode import open_video
-
+def _check_video(path: Path, color: str, out: FindingCollector, *, decode_ends: bool) -> _VideoFacts | None:
     reader = out.guard("video-unreadable", path, lambda: open_video(path, backend="pyav", color=color))
     if reader is None:
         return None
@@ -290,12 +203,6 @@ def _missing(path: Path, what: str) -> str:
     return f"{what} is missing"
 
 
-def list_part_dirs(root: str | os.PathLike[str]) -> list[Path]:
-    """Part directories (directories holding sample directories) directly under a data root."""
-    root = Path(root)
-    return sorted(child for child in root.iterdir() if child.is_dir() and layout.list_sample_dirs(child))
-
-
 def validate_sample(
     sample_dir: str | os.PathLike[str],
     *,
@@ -307,11 +214,8 @@ def validate_sample(
 
     ``check_edges=False`` skips the edge checks (the caller has reported the edges file).
     """
-    from .release.skeleton import read_skeleton_edges
-    from .release.state_csv import read_state_csv
-
     sample = Path(sample_dir)
-    out = _Collector()
+    out = FindingCollector()
     files = {stream: layout.sample_file(sample, stream) for stream in layout.STREAM_FILES}
     for stream, file in files.items():
         if not file.is_file():
@@ -352,16 +256,13 @@ def validate_sample(
                 "error", "size-mismatch", sample,
                 f"rgb.mp4 is {rgb.width}x{rgb.height} but depth.mkv is {depth.width}x{depth.height}",
             )
-    report = ValidationReport(target=str(sample), kind="sample", findings=out.findings, samples=1)
-    return report
+    return out.report(target=str(sample), kind="sample", samples=1)
 
 
 def validate_part(part_dir: str | os.PathLike[str], *, decode_ends: bool = True, progress: Callable[[str], None] | None = None) -> ValidationReport:
     """Validate every sample of a part directory and its skeleton_edges.json."""
-    from .release.skeleton import read_skeleton_edges
-
     part = Path(part_dir)
-    out = _Collector()
+    out = FindingCollector()
     edges_path = part / layout.EDGES_FILE
     edges = None
     if not edges_path.is_file():
@@ -376,39 +277,43 @@ def validate_part(part_dir: str | os.PathLike[str], *, decode_ends: bool = True,
             progress(sample.name)
         # An edges file that is missing or unreadable is reported once above, not once per skeleton key.
         report = validate_sample(sample, edges=edges, decode_ends=decode_ends, check_edges=edges is not None)
-        out.findings.extend(report.findings)
-    return ValidationReport(target=str(part), kind="part", findings=out.findings, samples=len(samples))
+        out.extend(report.findings)
+    return out.report(target=str(part), kind="part", samples=len(samples))
 
 
 def validate_path(
     path: str | os.PathLike[str], *, decode_ends: bool = True, progress: Callable[[str], None] | None = None
 ) -> ValidationReport:
-    """Validate a sample directory, a part directory, a data root holding part directories
-    (each part validated, one report of kind ``root``) or (when it has a manifest) a store."""
+    """Validate what :func:`~wildworld.classify_path` finds at ``path``: a sample, a part, a
+    data root (each part validated, one report of kind ``root``) or a store.
+
+    A directory holding nothing recognisable is validated as a part (its report says there are
+    no samples); a WildBench directory raises ``NotADatasetError`` (``wildbench check``
+    checks submissions)."""
     target = Path(path)
-    if not target.exists():
-        raise MissingFileError(f"{target}: no such file or directory")
-    if not target.is_dir():
-        raise WildWorldError(f"{target}: not a directory; {layout.NOT_A_DATASET}")
-    from .store import layout as store_layout
-
-    if (target / store_layout.MANIFEST_FILE).exists():
-        from .store.validate import validate_store
-
+    try:
+        kind = classify_path(target)
+    except NotADatasetError:
+        if not target.is_dir():
+            raise
+        kind = "part"  # an empty or foreign directory: reported as a part without samples
+    if kind == "store" and store_inside_part(target):
+        # A store converted into a part (before convert refused to): its samples are checked
+        # still, and the report says how to separate the two.
+        report = validate_part(target, decode_ends=decode_ends, progress=progress)
+        moved = Finding("warning", "store-inside-part", str(target),
+                        f"a converted store was written into this part directory ({', '.join(STORE_ENTRIES)}); move "
+                        "those files to a directory of their own and validate it there: wildworld validate STORE")
+        return ValidationReport(target=report.target, kind="part", findings=(moved, *report.findings), samples=report.samples)
+    if kind == "store":
         return validate_store(target, progress=progress)
-    if layout.is_sample_dir(target):
+    if kind == "sample":
         return validate_sample(target, decode_ends=decode_ends)
-    parts = [] if layout.list_sample_dirs(target) else list_part_dirs(target)
-    if parts:
-        reports = [validate_part(part, decode_ends=decode_ends, progress=progress) for part in parts]
+    if kind == "part":
+        return validate_part(target, decode_ends=decode_ends, progress=progress)
+    if kind == "root":
+        reports = [validate_part(part, decode_ends=decode_ends, progress=progress) for part in layout.list_part_dirs(target)]
         findings = [finding for report in reports for finding in report.findings]
         return ValidationReport(target=str(target), kind="root", findings=findings, samples=sum(r.samples for r in reports))
-    return validate_part(target, decode_ends=decode_ends, progress=progress)
-
-
-def summarize(findings: Iterable[Finding]) -> dict[str, int]:
-    """Count findings by code."""
-    counts: dict[str, int] = {}
-    for finding in findings:
-        counts[finding.code] = counts.get(finding.code, 0) + 1
-    return counts
+    raise NotADatasetError(f"{target}: this is {describe_kind(kind)}; `wildworld validate` checks release samples, parts, "
+                           "data roots and stores (check a submission with `wildbench check SUB --split SPLIT`)")

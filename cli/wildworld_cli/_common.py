@@ -1,4 +1,5 @@
-"""Shared CLI plumbing: one-line errors, JSON output, rich progress bars."""
+"""Shared CLI plumbing: the apps' command class, consoles, one-line errors, JSON output,
+rich progress bars."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import sys
 from typing import Any, Callable, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from wildworld.errors import WildWorldError
 
@@ -20,8 +22,63 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Exit codes shared by every command.
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
-console = Console(soft_wrap=True)  # messages stay on one line (greppable), tables still fit
-err_console = Console(stderr=True, soft_wrap=True)
+#: Columns of output to a file or a pipe: wide enough that no table is ever cut or folded.
+UNBOUNDED_WIDTH = 10_000
+
+
+class _Console(Console):
+    """A rich Console that fits a terminal, and never cuts output to a file or a pipe to 80
+    columns (rich's width there; ``wildworld stats > log`` keeps every column whole). An
+    explicit ``COLUMNS`` still sets the width."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = Console.size.fget(self)
+        if self._width is None and not self.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+            return ConsoleDimensions(UNBOUNDED_WIDTH, size.height)
+        return size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)
+
+
+console = _Console(soft_wrap=True)  # messages stay on one line (greppable), tables fit a terminal
+err_console = _Console(stderr=True, soft_wrap=True)
+
+
+def _flags_without_placeholder(params: list[Any]) -> list[Any]:
+    """Boolean flags take no value: in ``--help`` they show no ``<bool>`` type placeholder."""
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""  # typer shows the metavar in place of the type
+    return params
+
+
+class Command(TyperCommand):
+    """Every command of both apps (see :class:`App`)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_placeholder(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """Both apps themselves (see :class:`App`)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_placeholder(super().get_params(ctx))
+
+
+class App(typer.Typer):
+    """``typer.Typer`` whose help shows no ``<bool>`` after flags: one place for both apps
+    and every command registered on them."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("cls", Group)
+        super().__init__(**kwargs)
+
+    def command(self, *args: Any, cls: type[TyperCommand] | None = None, **kwargs: Any):  # type: ignore[override]
+        return super().command(*args, cls=cls or Command, **kwargs)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> "typer.Exit":

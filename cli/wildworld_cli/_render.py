@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from wildworld.validate import ValidationReport
+from wildworld.findings import ValidationReport
 
 
 def validation_table(report: ValidationReport):

@@ -143,7 +143,14 @@ def download(
     recheck: bool = typer.Option(False, "--recheck", help="Re-hash files already complete in DEST instead of trusting their size."),
     json_output: bool = typer.Option(False, "--json", help="Print the plan and results as JSON."),
 ) -> None:
-    """Fetch the release (or some parts, samples, streams) from the hub or a mirror: resumable and verified."""
+    """Fetch the release (or some parts, samples, streams) from the hub or a mirror: resumable and verified.
+
+    Examples:
+
+      wildworld download --dest data --part 1 --limit 4 --dry-run
+
+      wildworld download --dest data --source /mnt/mirror --streams state,skeleton
+    """
     from wildworld.download import HubSource, MirrorSource, Selection, TransferOptions
     from wildworld.download import download as run_download
     from wildworld.download.sources import DEFAULT_REPO
@@ -186,7 +193,14 @@ def checksum(
     jobs: int = typer.Option(4, "--jobs", min=1, max=64, help="Files hashed in parallel."),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Write DIR/checksums.json (sizes and sha256 of every file) for a mirror, or --verify against it."""
+    """Write DIR/checksums.json (sizes and sha256 of every file) for a mirror, or --verify against it.
+
+    Examples:
+
+      wildworld checksum data
+
+      wildworld checksum data --verify --json
+    """
     from wildworld.download import MANIFEST_NAME, make_checksum_manifest, read_manifest, verify_manifest
 
     if not directory.is_dir():

@@ -1,4 +1,4 @@
-"""``wildworld``: validate, inspect, render, generate, convert and download WildWorld data."""
+"""``wildworld``: validate, inspect, render, view, generate, convert and download WildWorld data."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from wildworld.layout import NOT_A_DATASET as _NOT_A_DATASET
+from ._common import EXIT_OK, EXIT_PROBLEMS, App, console, fail, friendly, print_json, warn
 
-from ._common import EXIT_OK, EXIT_PROBLEMS, console, fail, friendly, print_json, warn
-
-app = typer.Typer(
+app = App(
     name="wildworld",
     help="Read, validate, convert and load the WildWorld dataset (release layout or converted store).",
     no_args_is_help=True,
@@ -29,19 +27,23 @@ def validate(
     json_output: bool = typer.Option(False, "--json", help="Print findings as JSON."),
     decode: bool = typer.Option(True, "--decode/--no-decode", help="Decode the first and last frame of each video."),
 ) -> None:
-    """Report every problem at once. Exit 0 valid, 1 problems found, 2 usage error (not a dataset)."""
+    """Report every problem at once. Exit 0 valid, 1 problems found, 2 usage error (not a dataset).
+
+    Examples:
+
+      wildworld validate sample_data/data_part1
+
+      wildworld validate out/store data/ --json --no-decode
+    """
+    from wildworld import classify_path
     from wildworld.validate import validate_path
 
     from ._render import validation_table
 
     reports = []
     for path in paths:
-        if not path.exists():
-            raise fail(f"{path}: no such file or directory")
-        report = validate_path(path, decode_ends=decode)
-        if report.kind == "part" and report.samples == 0:
-            raise fail(f"{path}: not a dataset: {_NOT_A_DATASET}")
-        reports.append(report)
+        classify_path(path)  # a path that holds no dataset is a usage error, said in one line
+        reports.append(validate_path(path, decode_ends=decode))
     if json_output:
         print_json({"valid": all(r.ok for r in reports), "reports": [r.to_dict() for r in reports]})
     else:
@@ -57,31 +59,19 @@ def info(
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     top: int = typer.Option(5, help="How many of the most played actions to list."),
 ) -> None:
-    """Frames, duration, entities, invalid-camera count and the top actions."""
-    from wildworld import layout
-    from wildworld.info import part_info, root_info, sample_info
-    from wildworld.validate import list_part_dirs
+    """Frames, duration, entities, invalid-camera count and the top actions.
+
+    Examples:
+
+      wildworld info sample_data/data_part1/000000
+
+      wildworld info out/store --json
+    """
+    from wildworld.info import path_info
 
     from ._render import info_tables
 
-    if not path.exists():
-        raise fail(f"{path}: no such file or directory")
-    if not path.is_dir():
-        raise fail(f"{path}: not a directory; {_NOT_A_DATASET}")
-    from wildworld.store import layout as store_layout
-
-    if (path / store_layout.MANIFEST_FILE).exists():
-        from wildworld.store.info import store_info
-
-        data = store_info(path)
-    elif layout.is_sample_dir(path):
-        data = sample_info(path, top=top)
-    elif layout.list_sample_dirs(path):
-        data = part_info(path, top=top)
-    elif list_part_dirs(path):
-        data = root_info(path, top=top)
-    else:
-        raise fail(f"{path}: not a dataset: {_NOT_A_DATASET}")
+    data = path_info(path, top=top)
     if json_output:
         print_json(data)
     else:
@@ -99,7 +89,14 @@ def render(
     sheet: Optional[Path] = typer.Option(None, "--sheet", help="Also write a contact-sheet PNG of a few frames."),
     max_frames: Optional[int] = typer.Option(None, "--max-frames", min=1, help="Render only the first N frames."),
 ) -> None:
-    """Draw skeletons (through the reader and the documented camera) as a video and/or sheet."""
+    """Draw skeletons (through the reader and the documented camera) as a video and/or sheet.
+
+    Examples:
+
+      wildworld render sample_data/data_part1/000000 -o skeletons.mp4 --overlay-rgb
+
+      wildworld render sample_data/data_part1/000000 --sheet sheet.png --depth --max-frames 90
+    """
     from wildworld.render import render_sample
 
     if output is None and sheet is None:
@@ -112,6 +109,41 @@ def render(
         console.print(f"wrote {escape(str(result.video))} ({result.frames} frames)")
     if result.sheet:
         console.print(f"wrote {escape(str(result.sheet))}")
+
+
+@app.command()
+@friendly
+def view(
+    source: Path = typer.Argument(..., help="A sample directory, a part directory or a converted store."),
+    sample: Optional[str] = typer.Option(None, "--sample", help="Sample id (needed for a part directory or a store)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Recording to write (.rrd); open it with `rerun FILE.rrd`."),
+    max_frames: Optional[int] = typer.Option(None, "--max-frames", min=1, help="Log only the first N frames."),
+    depth_scale: Optional[float] = typer.Option(None, "--depth-scale", help="Metres per depth code (default: the synthetic world's; else depth stays 2-D)."),
+) -> None:
+    """Log a sample to Rerun (RGB, depth, 3-D skeletons, camera frustum, action and state timelines).
+
+    Without --out: opens the Rerun viewer where a display exists, else writes <sample id>.rrd.
+
+    Examples:
+
+      wildworld view sample_data/data_part1/000000 --out 000000.rrd
+
+      wildworld view out/store --sample 000000 --max-frames 300
+    """
+    import os
+    import sys
+
+    from wildworld.viewer import view_sample
+
+    display = sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if out is None and not display:
+        out = Path(f"{sample or source.resolve().name}.rrd")
+    with console.status(f"logging {escape(str(source))} to Rerun"):
+        result = view_sample(source, sample_id=sample, out=out, spawn=out is None, max_frames=max_frames, depth_scale=depth_scale)
+    for message in result.warnings:
+        warn(message)
+    where = f"wrote {escape(str(result.path))}; open it with: rerun {escape(str(result.path))}" if result.path else "sent to the Rerun viewer"
+    console.print(f"{where} ({result.frames} frames, {len(result.entities)} entities)")
 
 
 def _resolution(text: str) -> tuple[int, int]:
@@ -133,7 +165,14 @@ def synth(
     crf: int = typer.Option(23, "--crf", min=0, max=51, help="H.264 quality of rgb.mp4 (lower is better)."),
     gop: int = typer.Option(30, "--gop", min=1, help="Keyframe interval of both videos."),
 ) -> None:
-    """Generate synthetic samples in exactly the release layout (resumable)."""
+    """Generate synthetic samples in exactly the release layout (resumable).
+
+    Examples:
+
+      wildworld synth out/synth/data_part1 --samples 8 --seconds 20
+
+      wildworld synth out/hd/data_part1 --resolution 1280x720 --seed 3
+    """
     from wildworld.synth import SynthOptions, generate
 
     from ._common import progress_bar
@@ -172,9 +211,17 @@ def convert(
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Address of a Ray cluster (default: start a local one)."),
     strict: bool = typer.Option(False, "--strict", help="Fail if any sample is bad instead of skipping it."),
 ) -> None:
-    """Convert release samples into a store (Zarr v3 + videos + WebDataset + Parquet). Resumable."""
+    """Convert release samples into a store (Zarr v3 + videos + WebDataset + Parquet). Resumable.
+
+    Examples:
+
+      wildworld convert sample_data/data_part1 out/store
+
+      wildworld convert data/ out/store_320 --resolution 320x180 --workers 8
+    """
+    from wildworld.store import ConvertOptions
     from wildworld.store.convert import convert as run_convert
-    from wildworld.store.extract import ALL_STREAMS, ConvertOptions
+    from wildworld.store.options import ALL_STREAMS
 
     from ._common import progress_bar
 
@@ -215,12 +262,21 @@ def stats(
     json_output: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
     recompute: bool = typer.Option(False, "--recompute", help="Recompute from the arrays and compare with the stored file."),
 ) -> None:
-    """Per-field mean/std/min/max and exact global quantiles (stored as stats.json)."""
-    from wildworld.store.reader import open_store
+    """Per-field mean/std/min/max and exact global quantiles (stored as stats.json).
+
+    Examples:
+
+      wildworld stats out/store > stats.txt
+
+      wildworld stats out/store --recompute --json
+    """
+    from wildworld.classify import expect_kind
+    from wildworld.store import open_store
     from wildworld.store.stats import compute_stats, read_stats
 
     from ._render import stats_table
 
+    expect_kind(store, "store")
     opened = open_store(store)
     stored = read_stats(store)
     if recompute:
@@ -248,7 +304,14 @@ def load(
     seed: int = typer.Option(0, "--seed", help="Shuffle seed."),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Load a few shuffled batches through the PyTorch loaders: every tensor and a rough frames/s."""
+    """Load a few shuffled batches through the PyTorch loaders: every tensor and a rough frames/s.
+
+    Examples:
+
+      wildworld load out/store --window 16 --batch 8 --workers 2
+
+      wildworld load out/store --stream --streams rgb,action --json
+    """
     import dataclasses
 
     from wildworld.data.peek import peek

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .base import CaseData, mean_aggregate, register
+from .base import CaseData, Measure, MetricBase, SplitFacts, frame_buckets, register, summarise
 from .trackers import PointTracker, get_tracker
 
 __all__ = ["StateAlignment", "position_accuracy", "THRESHOLDS", "BUCKET", "MIN_BUCKET_PAIRS"]
@@ -46,14 +46,21 @@ def position_accuracy(pred: np.ndarray, truth: np.ndarray, visible: np.ndarray, 
     return float(np.mean([(distance < delta).mean() for delta in THRESHOLDS]))
 
 
+ACCURACY = Measure(
+    key="position_accuracy", label="position accuracy", direction="higher", best=1.0, worst=0.0,
+    text="100 x mean TAP-Vid position accuracy (<delta, delta in 1,2,4,8,16 px at 256 px), buckets of 20 frames count equally",
+)
+
+
 @dataclass(frozen=True)
-class StateAlignment:
+class StateAlignment(MetricBase):
     name: str = "state_alignment"
     version: str = "1.1"
     family: str = "State Alignment"
     description: str = "TAP-Vid position accuracy of tracked ground-truth joints (player and monsters)"
     requires: frozenset[str] = field(default=frozenset({"video", "answer.query_uv", "answer.track_uv", "answer.track_visible", "answer.track_reliable"}))
     tracker: str = "lk"
+    measures: tuple[Measure, ...] = (ACCURACY,)
 
     @property
     def full_version(self) -> str:
@@ -86,10 +93,13 @@ class StateAlignment:
             "tracker_kept": float(predicted[1:].mean()) if frames > 1 and answer.points else None,
         }
 
-    def aggregate(self, per_case: list[dict]) -> dict:
-        out = mean_aggregate(per_case)
-        out["buckets"] = [f"{s}-{min(s + BUCKET - 1, 10**9)}" for s in range(1, 1 + BUCKET * len(out.get("per_horizon", [])), BUCKET)]
-        return out
+    def failed_result(self, reason: str) -> dict:
+        return {"score": ACCURACY.worst, "per_horizon": [], "failed": True, "failure": reason}
+
+    def aggregate(self, per_case: list[dict], split: SplitFacts) -> dict:
+        buckets = frame_buckets(split.horizon, split.fps, frames=BUCKET)
+        return summarise(per_case, self.measures, value_key={ACCURACY.key: "score"},
+                         curve_key={ACCURACY.key: "per_horizon"}, buckets=buckets)
 
 
 register(StateAlignment())

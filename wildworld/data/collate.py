@@ -3,7 +3,14 @@
 ``collate`` stacks every tensor of a list of :class:`~wildworld.data.records.Window` items
 (inside a DataLoader worker the stacked tensors are written straight into shared memory, as
 torch's own ``default_collate`` does), keeps shared field maps by reference and gathers sample
-ids into a tuple. ``to_device`` copies a batch to a device; from pinned (page-locked) host
+ids into a tuple. It is the fast path: the videos of a batch from
+``WildWorldDataset.__getitems__`` are already in batch buffers and are not copied again, and
+all the small tensors share one storage (one file descriptor per batch from a worker, not one
+per tensor). Torch's ``default_collate`` takes windows too: importing ``wildworld.data``
+registers ``collate`` for :class:`Window` in ``default_collate_fn_map`` (torch's documented
+extension point), so a DataLoader without ``collate_fn`` batches windows the same way, and a
+window inside a user's tuple or dict is batched as a window (``benchmarks/collate_speed.py``
+measures both against torch's generic collation of the same items as plain dicts). ``to_device`` copies a batch to a device; from pinned (page-locked) host
 memory the copy is asynchronous with ``non_blocking=True``. Pin in the DataLoader
 (``pin_memory=True``, done in a background thread) rather than here when you can.
 """
@@ -16,8 +23,9 @@ from typing import Any, Sequence
 
 import torch
 from torch.utils.data import default_collate, get_worker_info
+from torch.utils.data._utils.collate import default_collate_fn_map
 
-from .records import map_tensors
+from .records import Window, describe_tensor, map_tensors
 
 __all__ = ["collate", "to_device", "pin_memory", "empty_batch", "WindowBatch"]
 
@@ -30,6 +38,12 @@ class WindowBatch(list):
     def __init__(self, items: Sequence[Any], videos: dict[str, torch.Tensor]) -> None:
         super().__init__(items)
         self.videos = videos
+
+    def __repr__(self) -> str:
+        ids = [getattr(item, "sample_id", "?") for item in self[:3]]
+        shown = ", ".join(map(repr, ids)) + (", ..." if len(self) > 3 else "")
+        buffers = "".join(f", {stream} {describe_tensor(buffer)}" for stream, buffer in self.videos.items())
+        return f"WindowBatch({len(self)} items: {shown}{buffers})"
 
 
 def empty_batch(shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
@@ -130,6 +144,15 @@ def _stack(tensors: Sequence[torch.Tensor], arena: _Arena | None = None) -> torc
     torch.stack([t.permute(order) for t in tensors], 0, out=base)
     inverse = [0] + [order.index(d) + 1 for d in range(first.dim())]
     return base.permute(inverse)
+
+
+def _collate_windows(batch: Sequence[Window], *, collate_fn_map: dict | None = None) -> Window:
+    """``default_collate``'s handler for windows (see the module docstring)."""
+    return collate(batch)
+
+
+# Torch's documented way to extend default_collate: a handler per element type.
+default_collate_fn_map[Window] = _collate_windows
 
 
 def pin_memory(batch: Any) -> Any:

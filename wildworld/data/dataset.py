@@ -15,35 +15,27 @@ so the dataset is safe to hand to DataLoader workers started by fork or spawn.
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .._checks import check_choice, check_positive
-from ..errors import MissingFileError, OptionError, WildWorldError
-from ..store.layout import ANNOTATIONS, FRAMES_ARRAY, SKELETON_ARRAY, STATS_FILE, VIDEO_STREAMS
+from .._checks import check_positive
+from ..errors import OptionError, WildWorldError
+from ..store.layout import ANNOTATIONS, FRAMES_ARRAY, SKELETON_ARRAY, VIDEO_STREAMS
 from ..store.reader import Store, StoreSample
 from .cache import ChunkedRows, LRUCache, ProcessLocal, never_finalise_in_child
 from .collate import WindowBatch, empty_batch
 from .decode import Annotations, resize_frames, skeleton_type_ids, video_tensor
-from .index import PadMode, WindowIndex, WindowSpec
+from .index import PadMode, WindowIndex
+from .options import STREAMS, Decoder, LoaderOptions, Normalize
 from .records import Window
-from ..video.decode import open_video
 
 __all__ = ["WildWorldDataset", "Decoder", "Normalize", "STREAMS"]
-
-Decoder = Literal["pyav", "decord"]
-Normalize = Literal["none", "mean_std", "min_max"]
-STREAMS = ("rgb", "depth", "action", "camera", "state", "skeleton")
-_DECODERS = ("pyav", "decord")
-_NORMALIZE = ("none", "mean_std", "min_max")
 
 
 def _close_reader(key, reader) -> None:
@@ -74,7 +66,7 @@ class _Access:
         if needs & {"action", "camera", "state", "skeleton"}:
             import zarr
 
-            group = zarr.open_group(options.store.path / ANNOTATIONS, mode="r")
+            group = zarr.open_group(store=options.store.reader.zarr_store(ANNOTATIONS), mode="r")
             if needs & {"action", "camera", "state"}:
                 array = group[FRAMES_ARRAY]
                 self.frames = ChunkedRows(array, chunk=int(array.chunks[0]), capacity=options.cache_chunks)
@@ -87,11 +79,7 @@ class _Access:
         return self.videos.get_or_create((sample_id, stream), lambda: self._open(sample_id, stream))
 
     def _open(self, sample_id: str, stream: str):
-        path = self.options.store.video(sample_id, stream)
-        threads = self.options.decoder_threads
-        # Depth always goes through PyAV: only it returns the exact luma plane of lossless depth.
-        backend = "decord" if stream == "rgb" and self.options.decoder == "decord" else "pyav"
-        reader = open_video(path, backend=backend, color="gray" if stream == "depth" else "rgb", threads=threads)
+        reader = self.options.store.open_video(sample_id, stream, decoder=self.options.decoder, threads=self.options.decoder_threads)
         return never_finalise_in_child(reader)
 
     def close(self) -> None:
@@ -102,7 +90,7 @@ class WildWorldDataset(Dataset):
     """Every window of every sample of a converted store, as typed :class:`Window` records.
 
     Args (all keyword-only but ``store``):
-        store: a store directory (or an open :class:`~wildworld.store.reader.Store`).
+        store: a store directory or URL (or an open :class:`~wildworld.store.reader.Store`).
         window: frames per window (``T``).
         frame_step: take every ``frame_step``-th frame (``T`` frames span ``(T-1)*step+1``).
         stride: keep every ``stride``-th window of a sample (``stride=span`` for disjoint windows).
@@ -149,64 +137,39 @@ class WildWorldDataset(Dataset):
         decoder_threads: int = 1,
     ) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
-        self.spec = WindowSpec(window, frame_step=frame_step, stride=stride, pad=pad)
-        check_choice("decoder", decoder, _DECODERS)
-        check_choice("normalize", normalize, _NORMALIZE)
+        self.options = LoaderOptions(streams=streams, window=window, frame_step=frame_step, pad=pad, normalize=normalize,
+                                     decoder=decoder, state_fields=state_fields, resolution=resolution, fill_missing=fill_missing)
+        self.spec = self.options.window_spec(stride=stride)
         check_positive("cache_chunks", cache_chunks)
         check_positive("max_open_videos", max_open_videos)
         check_positive("decoder_threads", decoder_threads, allow_zero=True)
-        self.streams = frozenset(self._check_streams(streams))
-        if decoder == "decord" and "rgb" in self.streams and importlib.util.find_spec("decord") is None:
-            raise OptionError("decoder='decord' but decord is not installed on this platform; use decoder='pyav'")
+        self.streams = self.options.choose_streams(self.store.streams, location=self.store.location,
+                                                   skeleton_slots=len(self.store.layout.skeleton_slots))
         self.decoder = decoder
         self.decoder_threads = decoder_threads
         self.cache_chunks = cache_chunks
         self.max_open_videos = max_open_videos
         self.fill_missing = fill_missing
         self.normalize = normalize
-        self.resolution = self._check_resolution(resolution)
+        self.resolution = self._check_resolution()
         self.samples: list[StoreSample] = self._select_samples(samples)
         self.index = WindowIndex([s.frames for s in self.samples], self.spec)
-        self.stats = self._read_stats() if normalize != "none" else None
-        self.annotations = Annotations.build(
-            self.store.layout, streams=self.streams, state_patterns=state_fields, stats=self.stats,
-            normalize=normalize, fill_missing=fill_missing, store_resolution=self.store.resolution,
-            resolution=self.resolution,
-        )
+        self._check_windows()
+        self.stats = self.store.stats() if normalize != "none" else None
+        self.annotations = Annotations.build(self.store.layout, self.options, streams=self.streams, stats=self.stats,
+                                             store_resolution=self.store.resolution, resolution=self.resolution)
         self._type_ids = {}  # sample id -> skeleton type id per slot (filled on use)
         options = _AccessOptions(self.store, self.streams, decoder, decoder_threads, cache_chunks, max_open_videos)
         self._access: ProcessLocal[_Access] = ProcessLocal(partial(_Access, options), close=_Access.close)
 
     # -- checks ---------------------------------------------------------------------------
-    def _check_streams(self, streams: Sequence[str] | None) -> tuple[str, ...]:
-        available = tuple(s for s in STREAMS if s in self.store.streams)
-        if streams is None:
-            return available
-        if isinstance(streams, str):
-            streams = (streams,)
-        unknown = [s for s in streams if s not in STREAMS]
-        if unknown:
-            raise OptionError(f"streams {unknown} not known; choose from {', '.join(STREAMS)}")
-        missing = [s for s in streams if s not in available]
-        if missing:
-            raise OptionError(f"{self.store.path}: the store has no {', '.join(missing)} stream "
-                              f"(it has {', '.join(available)}); convert with --streams including it")
-        if not streams:
-            raise OptionError("streams is empty; ask for at least one of " + ", ".join(available))
-        if "skeleton" in streams and not self.store.layout.skeleton_slots:
-            raise OptionError(f"{self.store.path}: the store has no skeleton slots (no entity has a skeleton); "
-                              "drop 'skeleton' from streams")
-        return tuple(streams)
-
-    def _check_resolution(self, resolution: tuple[int, int] | None) -> tuple[int, int] | None:
+    def _check_resolution(self) -> tuple[int, int] | None:
         store_resolution = self.store.resolution
-        if resolution is None:
+        if self.options.resolution is None:
             return store_resolution
-        if len(resolution) != 2 or any(not isinstance(v, int) or v < 1 for v in resolution):
-            raise OptionError(f"resolution={resolution!r} must be (width, height) in pixels")
         if store_resolution is None and self.streams & set(VIDEO_STREAMS):
-            raise OptionError(f"{self.store.path}: samples have different resolutions; resizing needs one store resolution")
-        return tuple(resolution)
+            raise OptionError(f"{self.store.location}: samples have different resolutions; resizing needs one store resolution")
+        return self.options.resolution
 
     def _select_samples(self, samples: Sequence[str] | None) -> list[StoreSample]:
         if samples is None:
@@ -215,13 +178,18 @@ class WildWorldDataset(Dataset):
             raise OptionError("samples= takes a sequence of sample ids, not one string")
         return [self.store.sample(sample_id) for sample_id in samples]
 
-    def _read_stats(self) -> dict:
-        path = self.store.path / STATS_FILE
-        try:
-            return json.loads(path.read_text())
-        except FileNotFoundError:
-            raise MissingFileError(f"{path}: no statistics to normalise with; run `wildworld stats {self.store.path} "
-                                   "--recompute` or pass normalize='none'") from None
+    def _check_windows(self) -> None:
+        """A dataset without a single window is a mistake in its options: say so now, not as
+        an empty DataLoader (``wildworld load`` prints this same message)."""
+        if len(self.index):
+            return
+        if not self.samples:
+            raise OptionError(f"{self.store.location}: samples= selects no sample")
+        spec = self.spec
+        spanning = f" (spanning {spec.span} with frame_step={spec.frame_step})" if spec.frame_step > 1 else ""
+        longest = max(s.frames for s in self.samples)
+        raise OptionError(f"{self.store.location}: no window of {spec.window} frames{spanning} fits in any sample "
+                          f"(the longest has {longest} frames); choose a shorter window or pad=\"both\"")
 
     # -- the dataset ------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -294,6 +262,13 @@ class WildWorldDataset(Dataset):
     def state_fields(self):
         return self.annotations.state_fields
 
+    @property
+    def fps(self) -> float | None:
+        """Frames per second of the windows' slots: the samples' rate divided by ``frame_step``
+        (``None`` when the samples were recorded at different rates)."""
+        rates = {s.fps for s in self.samples}
+        return rates.pop() / self.spec.frame_step if len(rates) == 1 else None
+
     def windows_of(self, sample_id: str) -> range:
         """Window numbers of one sample (e.g. to evaluate it in order)."""
         for position, entry in enumerate(self.samples):
@@ -306,8 +281,8 @@ class WildWorldDataset(Dataset):
         self._access.reset()
 
     def __repr__(self) -> str:
-        return (f"WildWorldDataset({str(self.store.path)!r}, windows={len(self)}, samples={len(self.samples)}, "
-                f"window={self.spec.window}, frame_step={self.spec.frame_step}, stride={self.spec.stride}, "
+        return (f"WildWorldDataset({self.store.location!r}, windows={len(self)}, samples={len(self.samples)}, "
+                f"window={self.spec.window}, frame_step={self.spec.frame_step}, fps={self.fps}, stride={self.spec.stride}, "
                 f"pad={self.spec.pad!r}, streams={sorted(self.streams)})")
 
 

@@ -10,44 +10,49 @@ missing) and validity masks computed before any NaN is filled.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
 
 from ..errors import OptionError
-from ..store.layout import Layout
+from ..store.layout import Layout, record_field
+from ..store.manifest import SlotEntity
+from .options import LoaderOptions
 from .records import ActionRecord, CameraRecord, SkeletonRecord, StateField, StateFields, StateRecord
 
 __all__ = ["Annotations", "resize_frames", "skeleton_type_ids", "video_tensor"]
 
-_ACTION_FIELDS = ("action.index", "action.motion_frame", "action.motion_bank_id", "action.motion_id", "action.tracked_index")
-_CAMERA_FIELDS = ("camera.K", "camera.pos", "camera.rot", "camera.valid")
+# Record attribute -> field of its schema (schemas/action.v1.json, camera.v1.json); the store
+# field and its width come from the store layout.
+_ACTION_RECORD = {"index": "action_index", "phase": "motion_frame", "motion_bank_id": "motion_bank_id",
+                  "motion_id": "motion_id", "tracked_index": "tracked_index"}
+_CAMERA_RECORD = {"K": "K", "position": "pos", "rotation": "rot", "valid": "valid"}
 
 
 def _ids(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), values, -1).astype(np.int64)
 
 
-def _columns(layout: Layout, name: str, width: int) -> np.ndarray | None:
+def _columns(layout: Layout, name: str) -> np.ndarray | None:
     try:
         spec = layout.field(name)
     except KeyError:
         return None
-    return np.arange(spec.start, spec.start + width, dtype=np.int64)
+    return np.arange(spec.start, spec.stop, dtype=np.int64)
 
 
-def skeleton_type_ids(layout: Layout, skeleton: dict) -> np.ndarray:
+def skeleton_type_ids(layout: Layout, skeleton: Mapping[str, SlotEntity]) -> np.ndarray:
     """Skeleton type id of each store slot for one sample (-1 where the sample has no entity)."""
-    return np.array([int(skeleton[s.name]["type_id"]) if s.name in skeleton else -1 for s in layout.skeleton_slots], np.int64)
+    return np.array([skeleton[s.name].type_id if s.name in skeleton else -1 for s in layout.skeleton_slots], np.int64)
 
 
 @dataclass(frozen=True)
 class Annotations:
     streams: frozenset
-    action_columns: tuple  # per action field: column array or None
-    camera_columns: tuple  # per camera field: column array or None
+    action_columns: Mapping[str, np.ndarray | None]  # ActionRecord attribute -> columns (None: absent)
+    camera_columns: Mapping[str, np.ndarray | None]  # CameraRecord attribute -> columns
     state_fields: StateFields | None
     float_columns: np.ndarray
     code_columns: np.ndarray
@@ -61,23 +66,20 @@ class Annotations:
     def build(
         cls,
         layout: Layout,
+        options: LoaderOptions,
         *,
         streams: frozenset,
-        state_patterns: Sequence[str] | None,
         stats: dict | None,
-        normalize: str,
-        fill_missing: float | None,
         store_resolution: tuple[int, int] | None,
         resolution: tuple[int, int] | None,
     ) -> "Annotations":
-        action = tuple(_columns(layout, name, 1) for name in _ACTION_FIELDS)
-        camera = tuple(_columns(layout, name, w) for name, w in zip(_CAMERA_FIELDS, (4, 3, 4, 1)))
-        if "camera" in streams and any(c is None for c in camera):
+        action = {attr: _columns(layout, record_field("action", name)) for attr, name in _ACTION_RECORD.items()}
+        camera = {attr: _columns(layout, record_field("camera", name)) for attr, name in _CAMERA_RECORD.items()}
+        if "camera" in streams and any(c is None for c in camera.values()):
             raise OptionError("the store layout has no camera.K/pos/rot/valid fields; drop 'camera' from streams")
         selected = [f for f in layout.stream_fields("state")]
+        state_patterns, normalize = options.state_fields, options.normalize
         if state_patterns is not None:
-            if isinstance(state_patterns, str):
-                state_patterns = (state_patterns,)
             selected = [f for f in selected if any(fnmatch.fnmatchcase(f.name, p) for p in state_patterns)]
             if not selected and "state" in streams:
                 raise OptionError(f"state_fields={list(state_patterns)} match no state field of the store "
@@ -102,7 +104,7 @@ class Annotations:
             code_columns=np.asarray(code_cols, np.int64),
             shift=shift,
             scale=scale,
-            fill_missing=fill_missing,
+            fill_missing=options.fill_missing,
             k_scale=k_scale,
             slots=tuple(s.name for s in layout.skeleton_slots),
         )
@@ -116,18 +118,17 @@ class Annotations:
         """The annotation records of one window from its ``frames`` rows and skeleton rows."""
         out = {}
         if "action" in self.streams:
-            index, phase, bank, motion, tracked = (
-                block[:, c[0]] if c is not None else np.full(len(block), np.nan, np.float32) for c in self.action_columns
-            )
+            action = {attr: block[:, c[0]] if c is not None else np.full(len(block), np.nan, np.float32)
+                      for attr, c in self.action_columns.items()}
             out["action"] = ActionRecord(
-                index=torch.from_numpy(_ids(index)),
-                phase=torch.from_numpy(self._fill(np.ascontiguousarray(phase, np.float32))),
-                motion_bank_id=torch.from_numpy(_ids(bank)),
-                motion_id=torch.from_numpy(_ids(motion)),
-                tracked_index=torch.from_numpy(_ids(tracked)),
+                index=torch.from_numpy(_ids(action["index"])),
+                phase=torch.from_numpy(self._fill(np.ascontiguousarray(action["phase"], np.float32))),
+                motion_bank_id=torch.from_numpy(_ids(action["motion_bank_id"])),
+                motion_id=torch.from_numpy(_ids(action["motion_id"])),
+                tracked_index=torch.from_numpy(_ids(action["tracked_index"])),
             )
         if "camera" in self.streams:
-            K, pos, rot, valid = (block[:, c] for c in self.camera_columns)
+            K, pos, rot, valid = (block[:, self.camera_columns[attr]] for attr in ("K", "position", "rotation", "valid"))
             if self.k_scale is not None:
                 sx, sy = self.k_scale
                 K = K * np.array([sx, sy, sx, sy], np.float32) + np.array([0, 0, 0.5 * sx - 0.5, 0.5 * sy - 0.5], np.float32)

@@ -7,7 +7,6 @@ so worker start-up is left out). ``benchmarks/loader_throughput.py`` measures pr
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from dataclasses import dataclass
@@ -16,7 +15,9 @@ from typing import Any, Iterator, Sequence
 import torch
 from torch.utils.data import DataLoader
 
-from ..errors import OptionError, WildWorldError
+from ..classify import expect_kind
+from ..errors import WildWorldError
+from ..store.backends import is_url
 from .collate import collate
 from .dataset import WildWorldDataset
 from .stream import WildWorldStream
@@ -53,15 +54,10 @@ def _batches(loader: DataLoader) -> Iterator[Any]:
         yield batch
 
 
-def tensor_fields(record: Any, prefix: str = "") -> list[tuple[str, tuple[int, ...], str]]:
-    """``(dotted name, shape, dtype)`` of every tensor in a (batched) record, in field order."""
-    if isinstance(record, torch.Tensor):
-        return [(prefix, tuple(record.shape), str(record.dtype).replace("torch.", ""))]
-    out: list[tuple[str, tuple[int, ...], str]] = []
-    if dataclasses.is_dataclass(record) and not isinstance(record, type):
-        for f in dataclasses.fields(record):
-            out += tensor_fields(getattr(record, f.name), f"{prefix}.{f.name}" if prefix else f.name)
-    return out
+def tensor_fields(window: Any) -> list[tuple[str, tuple[int, ...], str]]:
+    """``(flat key, shape, dtype)`` of every tensor of a (batched) window, in key order."""
+    return [(key, tuple(value.shape), str(value.dtype).replace("torch.", ""))
+            for key, value in window.items() if isinstance(value, torch.Tensor)]
 
 
 def peek(
@@ -76,17 +72,14 @@ def peek(
     seed: int = 0,
 ) -> PeekResult:
     """Iterate up to ``batches`` shuffled batches of ``window``-frame windows from ``store``."""
+    if not is_url(store):
+        expect_kind(store, "store", purpose="to load from")  # a release part, a split...: say what it is
     if stream:
-        from ..store.reader import open_store
-
         dataset: Any = WildWorldStream(store, window=window, streams=streams, seed=seed)
-        items = sum(int(entry.get("clips", 0)) for entry in open_store(store).manifest["samples"])  # clips
+        items = sum(entry.clips for entry in dataset.manifest.samples)  # clips
     else:
         dataset = WildWorldDataset(store, window=window, streams=streams) if streams else WildWorldDataset(store, window=window)
         items = len(dataset)
-    if items == 0:
-        what = "clip" if stream else f"window of {window} frames"
-        raise OptionError(f"{store}: no {what} fits in any sample (choose a shorter --window)")
     if stream:
         loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate)
     else:

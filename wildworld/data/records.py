@@ -5,11 +5,25 @@ window are separate sub-records of separate tensors, and every stream that was n
 is ``None``. Shapes below are for one item; a batch adds a leading ``B`` to every tensor and
 turns ``sample_id`` into a tuple of strings. Field maps (``StateFields``, skeleton slot names)
 are shared metadata, not tensors, and are carried through batching by reference.
+
+A :class:`Window` (item or batch) is also a read-only mapping with the flat keys that
+``wildworld load`` prints, so code written for dicts of tensors (LeRobot, WebDataset, HF
+datasets) takes it as it is::
+
+    window.rgb is window["rgb"]; window.action.index is window["action.index"]
+    list(window)  # ['sample_id', 'start', 'frames', 'pad', 'rgb', ..., 'skeleton.slots']
+    {key: value.to(device) for key, value in window.items() if torch.is_tensor(value)}
+    Window(dict(window))  # the typed window again
+
+Besides the tensors, the keys are ``sample_id`` and the field maps ``state.fields`` and
+``skeleton.slots``. Streams that were not asked for have no keys. ``repr`` of every record is
+a summary (shapes, dtypes, sample ids), never the tensors' values.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -24,6 +38,7 @@ __all__ = [
     "SkeletonRecord",
     "Window",
     "map_tensors",
+    "describe_tensor",
 ]
 
 _SHARED = {"shared": True}
@@ -45,14 +60,32 @@ def map_tensors(record: Any, function: Callable[[torch.Tensor], torch.Tensor]) -
     raise TypeError(f"cannot map tensors of a {type(record).__name__}")
 
 
+def describe_tensor(tensor: torch.Tensor) -> str:
+    """``"uint8[16, 3, 72, 128]"`` (and ``"@cuda:0"`` off the CPU): a tensor in a summary."""
+    text = f"{str(tensor.dtype).replace('torch.', '')}[{', '.join(map(str, tensor.shape))}]"
+    return text if tensor.device.type == "cpu" else f"{text}@{tensor.device}"
+
+
+def _tensor_fields(record: Any) -> tuple[str, ...]:
+    """The fields of a record that hold tensors (not the shared metadata)."""
+    return tuple(f.name for f in dataclasses.fields(record) if not f.metadata.get("shared"))
+
+
 class _Record:
-    """Device helpers shared by every record (DataLoader's ``pin_memory=True`` calls them)."""
+    """Device helpers shared by every record (DataLoader's ``pin_memory=True`` calls them) and
+    a summary ``repr`` (each tensor's dtype and shape, never its values)."""
 
     def pin_memory(self):
         return map_tensors(self, lambda t: t.pin_memory())
 
     def to(self, device: torch.device | str, *, non_blocking: bool = False):
         return map_tensors(self, lambda t: t.to(device, non_blocking=non_blocking))
+
+    def _summary(self) -> str:
+        return ", ".join(f"{name} {describe_tensor(getattr(self, name))}" for name in _tensor_fields(self))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._summary()})"
 
 
 @dataclass(frozen=True)
@@ -109,8 +142,12 @@ class StateFields:
     def __len__(self) -> int:
         return len(self.fields)
 
+    def __repr__(self) -> str:
+        names = ", ".join(self.names[:3]) + (", ..." if len(self.fields) > 3 else "")
+        return f"StateFields({len(self.fields)} fields: {names})"
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class ActionRecord(_Record):
     """What the tracked player did at each frame (all ``[T]``)."""
 
@@ -121,7 +158,7 @@ class ActionRecord(_Record):
     tracked_index: torch.Tensor  # int64: npc.list index of the tracked player, -1 missing
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CameraRecord(_Record):
     """The camera at each frame; rows with ``valid == False`` hold NaN (or the fill value)."""
 
@@ -131,7 +168,7 @@ class CameraRecord(_Record):
     valid: torch.Tensor  # bool [T]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class StateRecord(_Record):
     """World state: float fields side by side in ``values``, id/category fields in ``codes``."""
 
@@ -146,8 +183,11 @@ class StateRecord(_Record):
         data = self.values if spec.kind == "float" else self.codes
         return data[..., spec.start] if spec.width == 1 else data[..., spec.start : spec.stop]
 
+    def _summary(self) -> str:
+        return f"{super()._summary()} ({len(self.fields)} fields)"
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class SkeletonRecord(_Record):
     """World joints of every entity slot (``n0`` player 0, ``w0`` its weapon, ``m0`` monster 0...)."""
 
@@ -163,6 +203,9 @@ class SkeletonRecord(_Record):
         except ValueError:
             raise KeyError(f"no skeleton slot {slot!r}; slots are {', '.join(self.slots)}") from None
         return self.joints[..., position, :, :]
+
+    def _summary(self) -> str:
+        return f"{super()._summary()} (slots {', '.join(self.slots)})"
 
 
 def _pack(value: Any, bases: list, keys: dict) -> tuple:
@@ -198,12 +241,40 @@ def _rebuild_window(structure: tuple, bases: list) -> "Window":
     return _unpack(structure, bases)
 
 
-@dataclass(frozen=True)
-class Window(_Record):
+#: The top-level keys of a window, in order (then ``<record>.<field>`` for each record present).
+_WINDOW_KEYS = ("sample_id", "start", "frames", "pad", "rgb", "depth")
+_RECORDS = {"action": ActionRecord, "camera": CameraRecord, "state": StateRecord, "skeleton": SkeletonRecord}
+
+
+def _from_flat(mapping: Mapping) -> dict[str, Any]:
+    """The fields of a :class:`Window` from its flat mapping (``Window(dict(window))``)."""
+    missing = [key for key in ("sample_id", "start", "frames", "pad") if key not in mapping]
+    if missing:
+        raise TypeError(f"Window(mapping) needs the keys sample_id, start, frames and pad; {', '.join(missing)} missing")
+    sample_id = mapping["sample_id"]
+    fields: dict[str, Any] = {name: mapping.get(name) for name in _WINDOW_KEYS}
+    fields["sample_id"] = sample_id if isinstance(sample_id, str) else tuple(sample_id)  # a list after torch's converters
+    for record, cls in _RECORDS.items():
+        names = [f.name for f in dataclasses.fields(cls)]
+        if f"{record}.{names[0]}" in mapping:
+            values = {name: mapping[f"{record}.{name}"] for name in names}
+            fields[record] = cls(**{k: tuple(v) if k == "slots" else v for k, v in values.items()})
+    return fields
+
+
+@dataclass(frozen=True, repr=False)
+class Window(_Record, Mapping):
     """One window of one sample with the streams that were asked for (others are ``None``).
 
     ``frames[t]`` is the sample frame read at slot ``t`` and ``pad[t]`` says it was clamped to
     a sample edge (the window reached past it); ``start`` may then be negative.
+
+    Also a read-only mapping (see the module docstring): every tensor under the flat key
+    ``wildworld load`` prints (``window["rgb"]``, ``window["action.index"]``...), plus
+    ``sample_id`` and the two field maps that name tensor columns (``state.fields``,
+    ``skeleton.slots``). ``Window(mapping)`` builds the typed window back from such a mapping,
+    so tools that rebuild a mapping as ``type(m)({...})`` (torch's ``default_convert``,
+    ``pin_memory``; HF's ``Trainer``) keep a ``Window``.
     """
 
     sample_id: str | tuple[str, ...]
@@ -217,9 +288,72 @@ class Window(_Record):
     state: StateRecord | None = None
     skeleton: SkeletonRecord | None = None
 
+    def __init__(self, sample_id: str | tuple[str, ...] | Mapping, start: torch.Tensor | None = None,
+                 frames: torch.Tensor | None = None, pad: torch.Tensor | None = None, rgb: torch.Tensor | None = None,
+                 depth: torch.Tensor | None = None, action: ActionRecord | None = None, camera: CameraRecord | None = None,
+                 state: StateRecord | None = None, skeleton: SkeletonRecord | None = None) -> None:
+        values = dict(sample_id=sample_id, start=start, frames=frames, pad=pad, rgb=rgb, depth=depth, action=action,
+                      camera=camera, state=state, skeleton=skeleton)
+        if isinstance(sample_id, Mapping) and start is None:
+            values = _from_flat(sample_id)
+        for name in ("start", "frames", "pad"):
+            if values[name] is None:
+                raise TypeError(f"Window() needs {name}")
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
     @property
     def num_frames(self) -> int:
         return int(self.frames.shape[-1])
+
+    @property
+    def is_batch(self) -> bool:
+        """True for a batch (``collate``'s result): every tensor has a leading ``B``."""
+        return isinstance(self.sample_id, tuple)
+
+    # -- the mapping of flat keys ----------------------------------------------------------
+    def __getitem__(self, key: str) -> Any:
+        record, _, name = key.partition(".") if isinstance(key, str) else ("", "", "")
+        if name and record in _RECORDS:
+            value = getattr(self, record)
+            if value is not None and name in _RECORDS[record].__dataclass_fields__:
+                return getattr(value, name)
+        elif not name and record in _WINDOW_KEYS and getattr(self, record) is not None:
+            return getattr(self, record)
+        raise KeyError(f"no key {key!r} in this window (its keys are {', '.join(self)}; "
+                       "a stream that was not asked for has none)")
+
+    def __iter__(self) -> Iterator[str]:
+        for name in _WINDOW_KEYS:
+            if getattr(self, name) is not None:
+                yield name
+        for record, cls in _RECORDS.items():
+            if getattr(self, record) is not None:
+                yield from (f"{record}.{f.name}" for f in dataclasses.fields(cls))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    # -- summary ---------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        if self.is_batch:
+            distinct = list(dict.fromkeys(self.sample_id))
+            shown = ", ".join(repr(i) for i in distinct[:3]) + (", ..." if len(distinct) > 3 else "")
+            head = (f"Window(batch of {len(self.sample_id)} x {self.num_frames} frames from "
+                    f"{len(distinct)} sample{'s' if len(distinct) > 1 else ''} ({shown})")
+        else:
+            head = f"Window(sample_id={self.sample_id!r}, start={int(self.start)}, {self.num_frames} frames"
+        padded = int(self.pad.sum())
+        lines = [head + (f", {padded} padded slots" if padded else "")]
+        for name in ("rgb", "depth"):
+            value = getattr(self, name)
+            if value is not None:
+                lines.append(f"  {name:<8} {describe_tensor(value)}")
+        for name in _RECORDS:
+            value = getattr(self, name)
+            if value is not None:
+                lines.append(f"  {name:<8} {value._summary()}")
+        return "\n".join(lines) + ")"
 
     def __reduce__(self):
         # Pickle each distinct storage once, as one tensor, and every field as a view of it.

@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tarfile
 import warnings
 from itertools import islice
 from typing import Iterable, Iterator, Literal, Sequence
@@ -31,84 +30,32 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from .._checks import check_choice, check_positive
-from ..errors import FormatError, MissingFileError, OptionError, WildWorldError
-from ..store.layout import MANIFEST_FILE, STATS_FILE, Layout
+from ..errors import FormatError, OptionError, WildWorldError
+from ..store.backends import StoreReader, open_reader, open_url
+from ..store.clips import iter_clips
+from ..store.layout import CLIP_MEMBERS, CLIP_META, VIDEO_FILES
+from ..store.manifest import StoreManifest, read_manifest
 from ..store.reader import Store
-from .dataset import STREAMS, Decoder, Normalize, _DECODERS, _NORMALIZE
+from ..store.stats import read_stats
+from ..video.decode import decoder_for, open_video
 from .decode import Annotations, resize_frames, skeleton_type_ids, video_tensor
-from .index import WindowSpec
+from .options import Decoder, LoaderOptions, Normalize
 from .records import Window
-from ..video.decode import frame_to_gray, frame_to_rgb
 
 __all__ = ["WildWorldStream", "read_clips", "shuffled"]
 
 Split = Literal["shard", "clip"]
 _SPLITS = ("shard", "clip")
-_ANNOTATION_FILES = {"action": "action.npy", "camera": "camera.npy", "state": "state.npy"}
-
-
-def _open(url: str, storage_options: dict | None):
-    if "://" in url and not url.startswith("file://"):
-        import fsspec
-
-        return fsspec.open(url, "rb", **(storage_options or {})).open()
-    return open(url.removeprefix("file://"), "rb")
-
-
-def _join(location: str, name: str) -> str:
-    return location.rstrip("/") + "/" + name
-
-
-def _read_json(url: str, storage_options: dict | None) -> dict:
-    try:
-        with _open(url, storage_options) as handle:
-            return json.loads(handle.read())
-    except FileNotFoundError:
-        raise MissingFileError(f"{url}: not found") from None
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"not valid JSON ({exc})", path=url) from None
-
-
-def _read_manifest(location: str, storage_options: dict | None) -> dict:
-    if "://" not in location or location.startswith("file://"):
-        return Store(location.removeprefix("file://")).manifest
-    from ..schemas import check_version, validate_document
-    from ..store.manifest import FORMAT
-
-    doc = _read_json(_join(location, MANIFEST_FILE), storage_options)
-    if doc.get("format") != FORMAT:
-        raise FormatError(f"not a {FORMAT} manifest", path=_join(location, MANIFEST_FILE))
-    check_version(doc.get("format_version", "?"), what=f"store {location}")
-    validate_document(doc, "store_manifest", path=_join(location, MANIFEST_FILE))
-    return doc
 
 
 def read_clips(urls: Iterable[str], *, storage_options: dict | None = None) -> Iterator[dict]:
     """Clips of WebDataset tar shards: dicts of ``{"__key__", "__url__", suffix: bytes}``.
 
     Members are grouped by the name up to the first dot, as WebDataset does; shards are read
-    as streams (local files or any fsspec URL), one at a time.
-    """
+    as streams (local files or any fsspec URL), one at a time."""
     for url in urls:
-        current: dict | None = None
-        try:
-            with _open(url, storage_options) as handle, tarfile.open(fileobj=handle, mode="r|") as tar:
-                for member in tar:
-                    if not member.isfile():
-                        continue
-                    name = member.name.rsplit("/", 1)[-1]
-                    key, _, suffix = name.partition(".")
-                    if current is None or current["__key__"] != key:
-                        if current is not None:
-                            yield current
-                        current = {"__key__": key, "__url__": url}
-                    current[suffix] = tar.extractfile(member).read()
-        except FileNotFoundError:
-            raise MissingFileError(f"{url}: shard not found") from None
-        except tarfile.TarError as exc:
-            raise FormatError(f"not a readable tar shard ({exc})", path=url) from None
-        if current is not None:
-            yield current
+        with open_url(url, storage_options=storage_options) as handle:
+            yield from iter_clips(handle, url=url)
 
 
 def shuffled(items: Iterable, buffer: int, rng: np.random.Generator) -> Iterator:
@@ -176,8 +123,8 @@ class WildWorldStream(IterableDataset):
         manifest: str | os.PathLike[str] | dict | None = None,
         storage_options: dict | None = None,
     ) -> None:
-        check_choice("decoder", decoder, _DECODERS)
-        check_choice("normalize", normalize, _NORMALIZE)
+        self.options = LoaderOptions(streams=streams, window=window, frame_step=frame_step, normalize=normalize,
+                                     decoder=decoder, state_fields=state_fields, resolution=resolution, fill_missing=fill_missing)
         check_choice("split", split, _SPLITS)
         check_positive("shuffle_buffer", shuffle_buffer, allow_zero=True)
         if epoch_length is not None:
@@ -188,30 +135,24 @@ class WildWorldStream(IterableDataset):
             raise OptionError(f"rank={rank} must be in 0..world_size-1={world_size - 1}")
         self.storage_options = storage_options
         self.location, self.manifest, self.urls = self._resolve(source, manifest)
-        self.layout = Layout.from_json(self.manifest["layout"])
-        available = tuple(s for s in STREAMS if s in self.manifest["streams"])
-        chosen = available if streams is None else ((streams,) if isinstance(streams, str) else tuple(streams))
-        missing = [s for s in chosen if s not in available]
-        if missing or not chosen:
-            raise OptionError(f"streams {missing or '(none)'} not available; the store has {', '.join(available)}")
-        self.streams = frozenset(chosen)
-        self.clip_len = int(self.manifest["options"]["clip_len"])
-        self.spec = WindowSpec(self.clip_len if window is None else window, frame_step=frame_step)
+        self.layout = self.manifest.layout
+        self.streams = self.options.choose_streams(self.manifest.streams, location=self.location or self.urls[0],
+                                                   skeleton_slots=len(self.layout.skeleton_slots))
+        self.clip_len = self.manifest.clip_len
+        self.spec = self.options.window_spec(default_window=self.clip_len)
         if self.spec.span > self.clip_len:
             raise OptionError(f"window={window} with frame_step={frame_step} spans {self.spec.span} frames, "
                               f"more than a clip ({self.clip_len}); use WildWorldDataset for longer windows")
         self.windows_per_clip = self.clip_len // self.spec.span
-        store_resolution = tuple(self.manifest["resolution"]) if self.manifest.get("resolution") else None
-        self.resolution = tuple(resolution) if resolution is not None else store_resolution
+        store_resolution = self.manifest.resolution
+        self.resolution = self.options.resolution or store_resolution
         stats = None
         if normalize != "none":
             if self.location is None:
                 raise OptionError("normalize needs the store's stats.json; pass manifest=STORE_LOCATION")
-            stats = _read_json(_join(self.location, STATS_FILE), storage_options)
-        self.annotations = Annotations.build(
-            self.layout, streams=self.streams, state_patterns=state_fields, stats=stats, normalize=normalize,
-            fill_missing=fill_missing, store_resolution=store_resolution, resolution=self.resolution,
-        )
+            stats = read_stats(self.location, storage_options=storage_options)
+        self.annotations = Annotations.build(self.layout, self.options, streams=self.streams, stats=stats,
+                                             store_resolution=store_resolution, resolution=self.resolution)
         self.decoder = decoder
         self.shuffle = shuffle
         self.shuffle_buffer = shuffle_buffer if shuffle else 0
@@ -222,22 +163,24 @@ class WildWorldStream(IterableDataset):
         self._node = None if rank is None else (int(rank), int(world_size))
         self._epoch = 0
         self._iterations = 0
-        self._samples = {s["id"]: s for s in self.manifest["samples"]}
+        self._samples = {s.id: s for s in self.manifest.samples}
         self._type_ids: dict[str, np.ndarray] = {}
 
-    def _resolve(self, source, manifest) -> tuple[str | None, dict, list[str]]:
+    def _resolve(self, source, manifest) -> tuple[str | None, StoreManifest, list[str]]:
+        """``(store location or None, its manifest, shard URLs)`` of what the stream was given."""
         location, doc = None, None
         if isinstance(manifest, dict):
-            doc, location = manifest, None
+            doc = StoreManifest.from_json(manifest, where="manifest=")
         elif manifest is not None:
             location = str(manifest)
-            doc = _read_manifest(location, self.storage_options)
+            doc = read_manifest(location, storage_options=self.storage_options)
         if isinstance(source, Store):
-            source = str(source.path)
-        if isinstance(source, (str, os.PathLike)) and not str(source).endswith(".tar"):
-            location = str(source)
-            doc = _read_manifest(location, self.storage_options)
-            urls = [_join(location, shard["path"]) for shard in doc["shards"]]
+            source = source.reader
+        a_shard = isinstance(source, (str, os.PathLike)) and str(source).endswith(".tar")
+        if not a_shard and (isinstance(source, (str, os.PathLike, StoreReader))):
+            reader = open_reader(source, storage_options=self.storage_options)
+            location, doc = reader.location, read_manifest(reader)
+            urls = [reader.url(shard.path) for shard in doc.shards]
         else:
             urls = [str(source)] if isinstance(source, (str, os.PathLike)) else [str(u) for u in source]
             if manifest is None:
@@ -308,34 +251,34 @@ class WildWorldStream(IterableDataset):
 
     def _decode(self, clip: dict) -> Iterator[Window]:
         try:
-            meta = json.loads(clip["json"])
+            meta = json.loads(clip[CLIP_META])
         except KeyError:
-            raise FormatError("clip without its .json member", path=clip["__url__"], key=clip["__key__"]) from None
+            raise FormatError(f"clip without its .{CLIP_META} member", path=clip["__url__"], key=clip["__key__"]) from None
         sample_id, clip_start, length = meta["sample_id"], int(meta["start"]), int(meta["length"])
         block = joints = type_ids = None
         if self.streams & {"action", "camera", "state"}:
             block = np.full((length, self.layout.width), np.nan, np.float32)
-            for stream, suffix in _ANNOTATION_FILES.items():
+            for stream in ("action", "camera", "state"):
                 if stream in self.streams:
                     lo, hi = self.layout.stream_range(stream)
-                    block[:, lo:hi] = _npy(clip, suffix)
+                    block[:, lo:hi] = _npy(clip, CLIP_MEMBERS[stream])
         if "skeleton" in self.streams:
-            joints = _npy(clip, "skeleton.npy")
+            joints = _npy(clip, CLIP_MEMBERS["skeleton"])
             type_ids = self._type_ids.get(sample_id)
             if type_ids is None:
-                entry = self._samples.get(sample_id, {"skeleton": {}})
-                type_ids = self._type_ids[sample_id] = skeleton_type_ids(self.layout, entry["skeleton"])
+                entry = self._samples.get(sample_id)
+                type_ids = self._type_ids[sample_id] = skeleton_type_ids(self.layout, entry.skeleton if entry else {})
         starts = [k * self.spec.span for k in range(length // self.spec.span)]
         needed = sorted({int(s + o) for s in starts for o in self.spec.offsets})
         videos = {}
-        for stream, suffix, color in (("rgb", "rgb.mp4", "rgb"), ("depth", "depth.mkv", "gray")):
+        for stream, video in VIDEO_FILES.items():
             if stream in self.streams:
-                if suffix not in clip:
-                    raise FormatError(f"clip without its .{suffix} member", path=clip["__url__"], key=clip["__key__"])
-                videos[stream] = _decode_clip(clip[suffix], needed, color=color, decoder=self.decoder)
+                if video.name not in clip:
+                    raise FormatError(f"clip without its .{video.name} member", path=clip["__url__"], key=clip["__key__"])
+                videos[stream] = _decode_clip(clip, video.name, needed, color=video.color, decoder=self.decoder)
         for start in starts:
             local = start + self.spec.offsets
-            pixels = {s: _video(v[local], self.resolution, depth=s == "depth") for s, v in videos.items()}
+            pixels = {s: _video(v[local], self.resolution, depth=VIDEO_FILES[s].is_depth) for s, v in videos.items()}
             records = self.annotations.records(
                 block[local] if block is not None else None, joints[local] if joints is not None else None, type_ids
             )
@@ -348,9 +291,16 @@ class WildWorldStream(IterableDataset):
                 **records,
             )
 
+    @property
+    def fps(self) -> float | None:
+        """Frames per second of the windows' slots: the store's rate divided by ``frame_step``
+        (``None`` when its samples were recorded at different rates)."""
+        fps = self.manifest.fps
+        return None if fps is None else fps / self.spec.frame_step
+
     def __repr__(self) -> str:
         return (f"WildWorldStream({self.location or self.urls[0]!r}, shards={len(self.urls)}, "
-                f"streams={sorted(self.streams)}, window={self.spec.window}, shuffle={self.shuffle}, "
+                f"streams={sorted(self.streams)}, window={self.spec.window}, fps={self.fps}, shuffle={self.shuffle}, "
                 f"resample={self.resample}, epoch_length={self.epoch_length}, split={self.split!r})")
 
 
@@ -374,27 +324,13 @@ def _npy(clip: dict, suffix: str) -> np.ndarray:
     return np.load(io.BytesIO(data), allow_pickle=False)
 
 
-def _decode_clip(data: bytes, needed: list[int], *, color: str, decoder: str) -> np.ndarray:
-    """Frames ``0 .. max(needed)`` of an in-memory clip (short: decoded in order), as an array
-    indexable by clip frame number."""
-    import av
-
+def _decode_clip(clip: dict, member: str, needed: list[int], *, color: str, decoder: str) -> np.ndarray:
+    """Frames ``0 .. max(needed)`` of a clip's in-memory video (short: decoded in order), as an
+    array indexable by clip frame number."""
     last = max(needed)
-    if color == "rgb" and decoder == "decord":
-        try:
-            import decord
-        except ImportError:
-            raise OptionError("decoder='decord' but decord is not installed; use decoder='pyav'") from None
-        reader = decord.VideoReader(io.BytesIO(data), ctx=decord.cpu(0), num_threads=1)
-        return reader.get_batch(list(range(last + 1))).asnumpy()
-    frames = []
-    with av.open(io.BytesIO(data)) as container:
-        stream = container.streams.video[0]
-        stream.codec_context.thread_count = 1  # workers are the parallelism (see video.py)
-        for frame in container.decode(stream):
-            frames.append(frame_to_gray(frame) if color == "gray" else frame_to_rgb(frame))
-            if len(frames) > last:
-                break
-    if len(frames) <= last:
-        raise FormatError(f"clip has {len(frames)} frames, expected at least {last + 1}")
-    return np.stack(frames)
+    name = f"{clip['__url__']}: {clip['__key__']}.{member}"
+    # threads=1: DataLoader workers are the parallelism
+    with open_video(clip[member], backend=decoder_for(decoder, color), color=color, threads=1, name=name) as reader:
+        if reader.num_frames <= last:
+            raise FormatError(f"clip has {reader.num_frames} frames, expected at least {last + 1}", path=name)
+        return reader.get(range(last + 1))

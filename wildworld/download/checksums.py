@@ -12,7 +12,6 @@ Paths are relative to the mirror root, ``/``-separated, sorted, unique. The JSON
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -20,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal
 
-from .._atomic import TEMP_MARK, atomic_path
+from .. import layout
 from ..errors import FormatError, MissingFileError, OptionError, WildWorldError
+from ..files import TEMP_MARK, atomic_path, sha256_file
 from ..schemas import check_version, validate_document
+from ..version import __version__
 from ._events import ProgressCallback, ProgressEvent
 from .plan import check_remote_name
 
@@ -38,7 +39,6 @@ __all__ = [
     "write_manifest",
     "make_checksum_manifest",
     "verify_manifest",
-    "sha256_of",
 ]
 
 #: File name of the manifest at the root of a mirror (or of any release copy).
@@ -46,7 +46,6 @@ MANIFEST_NAME = "checksums.json"
 FORMAT = "wildworld-checksums"
 #: Version this code writes; it reads any 1.x (unknown extra keys are ignored).
 FORMAT_VERSION = "1.0"
-_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -132,17 +131,6 @@ def write_manifest(manifest: ChecksumManifest, path: str | os.PathLike[str]) -> 
     return path
 
 
-def sha256_of(path: str | os.PathLike[str], *, on_bytes=None) -> str:
-    """sha256 of a file, reporting progress per block through ``on_bytes(n)``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(_BLOCK):
-            digest.update(block)
-            if on_bytes is not None:
-                on_bytes(len(block))
-    return digest.hexdigest()
-
-
 def _tree(root: Path, skip: Iterable[Path]) -> list[tuple[str, int]]:
     """Regular files under ``root`` (relative, sorted), without hidden entries or temp files."""
     skip = {p.resolve() for p in skip}
@@ -182,8 +170,6 @@ def make_checksum_manifest(
     in the manifest are those a mirror serving it lists. Hidden entries and unfinished
     temporary files are left out, and so is the manifest itself.
     """
-    from .. import __version__, layout
-
     if jobs < 1:
         raise OptionError(f"jobs: {jobs!r} must be at least 1")
     root = _root(directory)
@@ -200,7 +186,7 @@ def make_checksum_manifest(
     def one(item: tuple[str, int]) -> ChecksumEntry:
         relative, size = item
         report = (lambda n: progress(ProgressEvent("advance", path=relative, advance=n))) if progress else None
-        digest = sha256_of(root / relative, on_bytes=report)
+        digest = sha256_file(root / relative, on_bytes=report)
         return ChecksumEntry(relative, size, digest)
 
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="wildworld-checksum") as pool:
@@ -248,7 +234,7 @@ def verify_manifest(
         if size != entry.size:
             return ChecksumProblem(entry.path, "size", str(entry.size), str(size))
         report = (lambda n: progress(ProgressEvent("advance", path=entry.path, advance=n))) if progress else None
-        digest = sha256_of(path, on_bytes=report)
+        digest = sha256_file(path, on_bytes=report)
         if digest != entry.sha256:
             return ChecksumProblem(entry.path, "sha256", entry.sha256, digest)
         return None

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Iterable, Literal, Sequence, get_args
 
 from .. import layout
-from .._atomic import TEMP_MARK
 from ..errors import OptionError
+from ..files import TEMP_MARK, is_plain_relative
 from ._errors import SourceError, UnsafePathError
 
 __all__ = [
@@ -52,16 +52,7 @@ def check_remote_name(name: str, *, source: str) -> str:
     Refuses empty names and components, ``.`` and ``..``, absolute paths, drive letters,
     backslashes and control characters: whatever a source lists, nothing lands outside DEST.
     """
-    parts = name.split("/") if isinstance(name, str) else [""]
-    if (
-        not isinstance(name, str)
-        or not name
-        or name.startswith("/")
-        or "\\" in name
-        or (len(name) > 1 and name[1] == ":")  # a drive letter
-        or any(ord(ch) < 32 for ch in name)
-        or any(part in ("", ".", "..") for part in parts)
-    ):
+    if not is_plain_relative(name):
         raise UnsafePathError(
             f"{source}: refusing remote name {name!r}: it is not a plain relative path "
             "(absolute, '..', backslash or empty component); nothing was downloaded from this source"

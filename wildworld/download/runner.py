@@ -10,7 +10,8 @@ from typing import Iterator
 
 from .. import layout
 from ..errors import WildWorldError
-from ..validate import ValidationReport, validate_sample
+from ..findings import ValidationReport
+from ..validate import validate_sample
 from ._events import ProgressCallback, ProgressEvent
 from .plan import DownloadPlan, LocalFile, Selection, inspect_local, plan_download
 from .sources import Source

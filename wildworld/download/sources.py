@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .. import layout
 from ..errors import OptionError, WildWorldError
+from ..version import __version__
 from ._errors import AccessError, SourceError
 from .checksums import MANIFEST_NAME, parse_manifest
 from .plan import RemoteFile, check_remote_name
@@ -113,8 +114,6 @@ class HubSource:
 
     def _api(self):
         from huggingface_hub import HfApi
-
-        from .. import __version__
 
         return HfApi(endpoint=self.endpoint, token=self.token, library_name="wildworld", library_version=__version__)
 
@@ -212,8 +211,6 @@ class HubSource:
     def read_into(self, remote: RemoteFile, sink: BinaryIO, *, offset: int) -> None:
         from huggingface_hub.file_download import http_get
         from huggingface_hub.utils import build_hf_headers
-
-        from .. import __version__
 
         headers = build_hf_headers(token=self.token, library_name="wildworld", library_version=__version__)
         headers["Accept-Encoding"] = "identity"  # byte ranges of the file itself, not of a compressed body

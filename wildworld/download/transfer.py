@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Sequence
 
-from .._atomic import fsync_dir, safe_join
 from ..errors import OptionError, WildWorldError
+from ..files import fsync_dir, safe_join
 from ._errors import AccessError, TransferError, UnsafePathError
 from ._events import ProgressCallback, ProgressEvent
 from .plan import Check, RemoteFile, partial_path

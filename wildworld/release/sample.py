@@ -11,14 +11,17 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
 
 from .. import layout
-from ..errors import FormatError, MissingFileError
+from ..classify import expect_kind, kind_of
+from ..errors import FormatError, MissingFileError, OptionError
 from ..geometry import DEFAULT_NEAR, Projection, opengl_c2w_to_opencv_w2c, project_points
 from ..schemas import load_record_schema, load_state_schema
+from ..video.decode import read_frames
 from ..video.probe import VideoProbe, probe_video
 from .skeleton import SkeletonFile, read_skeleton_edges
 from .state_csv import read_state_csv
@@ -65,9 +68,34 @@ class Camera:
         """OpenCV world-to-camera ``R`` (N, 3, 3) and ``t`` (N, 3)."""
         return opengl_c2w_to_opencv_w2c(self.position, self.rotation)
 
-    def project(self, points: np.ndarray, *, near: float = DEFAULT_NEAR) -> Projection:
-        """Project per-frame world points ``(N, P, 3)`` with each frame's camera."""
-        return project_points(points, self.K, self.position, self.rotation, near=near)
+    def project(self, points: np.ndarray, *, frames: Sequence[int] | int | None = None, near: float = DEFAULT_NEAR) -> Projection:
+        """Project per-frame world points with each frame's camera: ``points[i]`` (``P`` points)
+        with the camera of frame ``i``, or of frame ``frames[i]`` when ``frames`` is given.
+
+        ``points`` is ``(N, P, 3)`` for the N frames of the camera (``(len(frames), P, 3)``
+        with ``frames``); anything else is refused, never broadcast (one frame's joints would
+        otherwise be projected with every frame's camera). One frame: ``camera.project(
+        joints[None], frames=[t])``."""
+        K, position, rotation, expected = self.K, self.position, self.rotation, self.num_frames
+        if frames is not None:
+            chosen = np.asarray(frames, dtype=np.int64).reshape(-1)
+            outside = chosen[(chosen < 0) | (chosen >= self.num_frames)]
+            if outside.size:
+                raise OptionError(f"frames= holds frame {int(outside[0])}, outside the camera's 0..{self.num_frames - 1}")
+            K, position, rotation, expected = K[chosen], position[chosen], rotation[chosen], len(chosen)
+        shape = np.shape(points)
+        if len(shape) != 3 or shape[0] != expected or shape[2] != 3:
+            hint = ""
+            if len(shape) == 2 and shape[-1] == 3:
+                hint = "; for the points of one frame t use camera.project(points[None], frames=[t])"
+            elif len(shape) == 3 and shape[2] == 3 and frames is None:
+                hint = "; to project some frames pass frames= (their indices, one per row of points)"
+            raise OptionError(f"points have shape {shape}, expected ({expected}, P, 3): one row of P world points "
+                              f"per camera frame{hint}")
+        return project_points(points, K, position, rotation, near=near)
+
+    def __repr__(self) -> str:
+        return f"Camera({self.num_frames} frames, {int(np.count_nonzero(self.valid))} valid; K, position, rotation per frame)"
 
 
 @dataclass(frozen=True)
@@ -101,6 +129,12 @@ class PlayerActions:
     def keys(self) -> np.ndarray:
         """``(N, 2)`` int64 (motion_bank_id, motion_id)."""
         return np.stack([self.motion_bank_id, self.motion_id], axis=1)
+
+    def __repr__(self) -> str:
+        known = self.motion_id >= 0
+        distinct = len({(int(b), int(m)) for b, m in zip(self.motion_bank_id[known], self.motion_id[known])})
+        return (f"PlayerActions({len(self.motion_id)} frames, {len(self.segments())} segments, {distinct} distinct "
+                f"actions, {int(np.count_nonzero(self.tracked_index < 0))} untracked frames)")
 
     def segments(self) -> list[ActionSegment]:
         """Split into runs of one clip. A new run starts when the key changes or when the
@@ -165,6 +199,13 @@ def _actions_from_table(table: pa.Table, path: Path) -> PlayerActions:
     return PlayerActions(motion_bank_id=bank, motion_id=motion, motion_frame=phase, tracked_index=tracked)
 
 
+def _refuse_another_kind(path: Path) -> None:
+    """A store, a split... given where a release sample belongs says what it is (a directory
+    that is nothing recognisable is left to the caller, which names the missing files)."""
+    if kind_of(path) is not None:
+        expect_kind(path, "sample", purpose="(a directory with rgb.mp4, depth.mkv, state.csv, skeleton.npz)")
+
+
 class Sample:
     """One sample directory of the release (see :func:`open_sample`)."""
 
@@ -179,6 +220,7 @@ class Sample:
                     f"{self.path}: a part directory, not a sample directory; give one of its samples, "
                     f"e.g. {samples[0]}"
                 )
+            _refuse_another_kind(self.path)
             names = ", ".join(layout.STREAM_FILES.values())
             raise MissingFileError(f"{self.path}: not a sample directory (none of {names} is there)")
         self.id = self.path.name
@@ -217,6 +259,20 @@ class Sample:
     def size(self) -> tuple[int, int]:
         """(width, height) of the RGB video."""
         return self.rgb_probe.size
+
+    def rgb(self, indices: Sequence[int]) -> np.ndarray:
+        """Raw RGB frames of ``rgb.mp4`` at ``indices`` (any order, repeats allowed): uint8
+        ``(T, H, W, 3)``. Each call opens and decodes the video once: ask for every frame you
+        need in one call."""
+        return self._frames("rgb", indices, color="rgb")
+
+    def depth(self, indices: Sequence[int]) -> np.ndarray:
+        """Raw depth codes of ``depth.mkv`` at ``indices``: uint8 ``(T, H, W)``, exact (decoded
+        by PyAV as the lossless gray plane it is)."""
+        return self._frames("depth", indices, color="gray")
+
+    def _frames(self, stream: str, indices: Sequence[int], *, color: str) -> np.ndarray:
+        return read_frames(self.file(stream), np.asarray(indices, dtype=np.int64).reshape(-1), backend="pyav", color=color)
 
     @cached_property
     def camera(self) -> Camera:

@@ -94,6 +94,9 @@ class SkeletonEntity:
     def num_joints(self) -> int:
         return int(self.joints.shape[1])
 
+    def __repr__(self) -> str:
+        return f"SkeletonEntity({str(self.key)!r}, joints {self.joints.dtype}{tuple(self.joints.shape)})"
+
 
 class SkeletonFile(Mapping[str, SkeletonEntity]):
     """A lazy, read-only mapping ``key -> SkeletonEntity`` over one ``skeleton.npz``.
@@ -194,6 +197,11 @@ class SkeletonFile(Mapping[str, SkeletonEntity]):
 
     def close(self) -> None:
         self._npz.close()
+
+    def __repr__(self) -> str:
+        names = list(self)
+        shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+        return f"SkeletonFile({str(self.path)!r}, {len(names)} entities: {shown})"
 
     def __enter__(self) -> "SkeletonFile":
         return self

@@ -18,8 +18,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .._atomic import atomic_path
 from ..errors import FormatError
+from ..files import atomic_path
 
 __all__ = ["write_state_csv", "write_skeleton", "write_skeleton_edges", "format_cell"]
 

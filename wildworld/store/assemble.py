@@ -7,7 +7,6 @@ order (never a partial shard twice), so the bytes depend only on the inputs.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -16,20 +15,30 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .._atomic import atomic_path, temp_name
-from ..schemas import load_record_schema, load_state_schema
-from .layout import ANNOTATIONS, FRAMES_ARRAY, SKELETON_ARRAY, TABLE_FILE, WORK_DIR, FieldLayout, Layout
+from ..errors import ConversionError
+from ..files import atomic_path, temp_name
+from ..release.state_csv import state_column_spec
+from ..schemas import load_state_schema
+from .extract import SampleProfile, StateColumn
+from .layout import (
+    ANNOTATIONS,
+    FRAMES_ARRAY,
+    SKELETON_ARRAY,
+    TABLE_FILE,
+    FieldLayout,
+    Layout,
+    action_fields,
+    camera_fields,
+    record_field,
+    work_sample_file,
+)
 
-__all__ = ["build_layout", "build_vocabulary", "vocabulary_lookup", "write_annotations", "write_table", "ACTION_FIELDS", "CAMERA_FIELDS"]
-
-ACTION_FIELDS = (("action.index", "id"), ("action.motion_bank_id", "id"), ("action.motion_id", "id"),
-                 ("action.motion_frame", "float"), ("action.tracked_index", "id"))
-CAMERA_FIELDS = (("camera.K", 4), ("camera.pos", 3), ("camera.rot", 4), ("camera.valid", 1))
+__all__ = ["build_layout", "build_vocabulary", "vocabulary_lookup", "write_annotations", "write_table"]
 
 
-def build_vocabulary(profiles: Sequence[dict]) -> list[tuple[int, int]]:
+def build_vocabulary(profiles: Sequence[SampleProfile]) -> list[tuple[int, int]]:
     """Sorted distinct (motion_bank_id, motion_id) of the tracked player over all samples."""
-    keys = {tuple(key) for profile in profiles for key in profile["action_keys"]}
+    keys = {tuple(key) for profile in profiles for key in profile.action_keys}
     return sorted(keys)
 
 
@@ -60,54 +69,54 @@ def _state_order(name: str) -> tuple:
     return (2, 0, 0, 0, name)
 
 
-def build_layout(profiles: Sequence[dict]) -> Layout:
-    """The union of every sample's columns and skeleton slots, in a deterministic order."""
+def build_layout(profiles: Sequence[SampleProfile]) -> Layout:
+    """The union of every sample's columns and skeleton slots, in a deterministic order: the
+    action and camera fields of their schemas, then the state columns in schema order."""
     fields: list[FieldLayout] = []
     start = 0
-    for name, kind in ACTION_FIELDS:
-        fields.append(FieldLayout(name, "action", start, 1, kind))
-        start += 1
-    for name, width in CAMERA_FIELDS:
-        fields.append(FieldLayout(name, "camera", start, width, "id" if name == "camera.valid" else "float"))
-        start += width
-    columns: dict[str, dict] = {}
+    for stream, record_fields in (("action", action_fields()), ("camera", camera_fields())):
+        for name, width, kind in record_fields:
+            fields.append(FieldLayout(name, stream, start, width, kind))
+            start += width
+    columns: dict[str, StateColumn] = {}
     categories: dict[str, set] = {}
     for profile in profiles:
-        for name, info in profile["state_columns"].items():
-            previous = columns.setdefault(name, info)
-            if previous["width"] != info["width"]:
-                raise ValueError(f"column {name!r} has width {previous['width']} in one sample and {info['width']} in another")
-            if info["kind"] == "float":
-                columns[name] = info  # float wins over id if samples disagree
-        for name, values in profile.get("categories", {}).items():
+        for name, column in profile.state_columns.items():
+            previous = columns.setdefault(name, column)
+            if previous.width != column.width:
+                raise ConversionError(f"sample {profile.id}: state column {name!r} has width {column.width}, but "
+                                      f"{previous.width} in an earlier sample; convert such samples into separate stores")
+            if column.kind == "float":
+                columns[name] = column  # float wins over id if samples disagree
+        for name, values in profile.categories.items():
             categories.setdefault(name, set()).update(values)
-    from ..release.state_csv import state_column_spec
-
     for name in sorted(columns, key=_state_order):
-        info = columns[name]
+        column = columns[name]
         cats: tuple[str, ...] = ()
-        if info["kind"] == "category":
+        if column.kind == "category":
             spec = state_column_spec(name)
             known = list(spec.categories) if spec is not None else []
             cats = tuple(known + sorted(categories.get(name, set()) - set(known)))
-        fields.append(FieldLayout(name, "state", start, info["width"], info["kind"], cats))
-        start += info["width"]
-    slot_names = {slot for profile in profiles for slot in profile["skeleton"]}
-    max_joints = max((entry["joints"] for profile in profiles for entry in profile["skeleton"].values()), default=0)
+        fields.append(FieldLayout(name, "state", start, column.width, column.kind, cats))
+        start += column.width
+    slot_names = {slot for profile in profiles for slot in profile.skeleton}
+    max_joints = max((entry.joints for profile in profiles for entry in profile.skeleton.values()), default=0)
     return Layout(fields=tuple(fields), skeleton_slots=tuple(Layout.sort_slots(slot_names)), max_joints=max_joints)
 
 
-def _frames_rows(layout: Layout, profile: dict, data: dict[str, np.ndarray], vocabulary: Sequence[tuple[int, int]]) -> np.ndarray:
-    """All ``frames`` columns of one sample, float32 ``(N, C)``."""
-    n = profile["frames"]
+def _frames_rows(layout: Layout, profile: SampleProfile, data: dict[str, np.ndarray], vocabulary: Sequence[tuple[int, int]]) -> np.ndarray:
+    """All ``frames`` columns of one sample, float32 ``(N, C)``: the vocabulary index, then the
+    release's action columns (the intermediates hold them in layout order), camera, state."""
+    n = profile.frames
     rows = np.full((n, layout.width), np.nan, dtype=np.float32)
-    action = data["action"]
-    rows[:, 0] = vocabulary_lookup(vocabulary, action[:, 0], action[:, 1])
-    rows[:, 1:5] = action
-    camera = data["camera"]
+    action = data["action"]  # bank, motion, phase, tracked
+    action_start, action_stop = layout.stream_range("action")
+    rows[:, action_start] = vocabulary_lookup(vocabulary, action[:, 0], action[:, 1])
+    rows[:, action_start + 1 : action_stop] = action
+    camera = data["camera"]  # K, position, rotation
     valid = np.isfinite(camera).all(axis=1)
-    cam_start = layout.field("camera.K").start
-    rows[:, cam_start : cam_start + 11] = camera
+    camera_start = layout.field("camera.K").start
+    rows[:, camera_start : camera_start + camera.shape[1]] = camera
     rows[:, layout.field("camera.valid").start] = valid
     for field in layout.stream_fields("state"):
         key = f"state/{field.name}"
@@ -117,9 +126,10 @@ def _frames_rows(layout: Layout, profile: dict, data: dict[str, np.ndarray], voc
             continue
         values = data[key]
         if field.kind == "id" and np.nanmax(np.abs(values), initial=0) >= 2**24:
-            raise ValueError(f"sample {profile['id']}: column {field.name!r} holds ids >= 2**24, which float32 cannot store exactly")
+            raise ConversionError(f"sample {profile.id}: column {field.name!r} holds ids >= 2**24, which the store's "
+                                  "float32 columns cannot hold exactly")
         if field.kind == "category":
-            local = profile["categories"].get(field.name, [])
+            local = profile.categories.get(field.name, ())
             mapping = np.array([field.categories.index(v) for v in local] + [-1], dtype=np.float32)
             rows[:, field.start] = mapping[np.where(values < 0, len(local), values)]
         else:
@@ -127,11 +137,11 @@ def _frames_rows(layout: Layout, profile: dict, data: dict[str, np.ndarray], voc
     return rows
 
 
-def _skeleton_rows(layout: Layout, profile: dict, data: dict[str, np.ndarray]) -> np.ndarray:
-    n = profile["frames"]
+def _skeleton_rows(layout: Layout, profile: SampleProfile, data: dict[str, np.ndarray]) -> np.ndarray:
+    n = profile.frames
     rows = np.full((n, len(layout.skeleton_slots), layout.max_joints, 3), np.nan, dtype=np.float32)
-    for slot_name, entry in profile["skeleton"].items():
-        joints = data[f"skeleton/{entry['key']}"]
+    for slot_name, entry in profile.skeleton.items():
+        joints = data[f"skeleton/{entry.key}"]
         rows[:, layout.slot_index(slot_name), : joints.shape[1]] = joints
     return rows
 
@@ -144,7 +154,7 @@ def _annotation_codec():
 
 def write_annotations(
     store: Path,
-    profiles: Sequence[dict],
+    profiles: Sequence[SampleProfile],
     layout: Layout,
     vocabulary: Sequence[tuple[int, int]],
     *,
@@ -156,7 +166,7 @@ def write_annotations(
     """Write ``annotations.zarr`` (frames, skeleton) shard by shard; rename into place at the end."""
     import zarr
 
-    total = sum(p["frames"] for p in profiles)
+    total = sum(p.frames for p in profiles)
     final = store / ANNOTATIONS
     tmp = temp_name(final)
     group = zarr.open_group(tmp, mode="w", zarr_format=3)
@@ -175,13 +185,13 @@ def write_annotations(
             compressors=[_annotation_codec()], fill_value=np.nan,
             attributes={"slots": [s.to_json() for s in layout.skeleton_slots]},
         )
-    offsets = np.cumsum([0] + [p["frames"] for p in profiles])
+    offsets = np.cumsum([0] + [p.frames for p in profiles])
     cache: dict[str, Any] = {}
 
     def sample_rows(i: int) -> tuple[np.ndarray, np.ndarray | None]:
-        sample_id = profiles[i]["id"]
+        sample_id = profiles[i].id
         if cache.get("id") != sample_id:
-            with np.load(store / WORK_DIR / "samples" / sample_id / "annotations.npz", allow_pickle=False) as npz:
+            with np.load(store / work_sample_file(sample_id, "annotations.npz"), allow_pickle=False) as npz:
                 data = {key: npz[key] for key in npz.files}
             cache.update(id=sample_id, frames=_frames_rows(layout, profiles[i], data, vocabulary),
                          skeleton=_skeleton_rows(layout, profiles[i], data) if skeleton is not None else None)
@@ -213,23 +223,20 @@ def write_annotations(
     return final
 
 
-def write_table(store: Path, profiles: Sequence[dict], vocabulary: Sequence[tuple[int, int]]) -> Path:
+def write_table(store: Path, profiles: Sequence[SampleProfile], vocabulary: Sequence[tuple[int, int]]) -> Path:
     """``tables/frames.parquet``: every sample's per-frame table under one unified schema."""
-    parts = [store / WORK_DIR / "samples" / p["id"] / "frames.parquet" for p in profiles]
+    parts = [store / work_sample_file(p.id, "frames.parquet") for p in profiles]
     schema = pa.unify_schemas([pq.read_schema(part) for part in parts], promote_options="permissive")
-    schema = schema.insert(schema.get_field_index("action.motion_bank_id"), pa.field("action.index", pa.int32()))
+    index_field, bank, motion = (record_field("action", name) for name in ("action_index", "motion_bank_id", "motion_id"))
+    schema = schema.insert(schema.get_field_index(bank), pa.field(index_field, pa.int32()))
     final = store / TABLE_FILE
     with atomic_path(final) as tmp:
         with pq.ParquetWriter(tmp, schema) as writer:
             for part in parts:
                 table = pq.read_table(part)
-                index = vocabulary_lookup(vocabulary, table.column("action.motion_bank_id").to_numpy(), table.column("action.motion_id").to_numpy())
-                table = table.append_column("action.index", pa.array(index.astype(np.int32)))
+                index = vocabulary_lookup(vocabulary, table.column(bank).to_numpy(), table.column(motion).to_numpy())
+                table = table.append_column(index_field, pa.array(index.astype(np.int32)))
                 columns = [table.column(f.name) if f.name in table.column_names else pa.nulls(table.num_rows, f.type) for f in schema]
                 writer.write_table(pa.Table.from_arrays([c.cast(f.type) for c, f in zip(columns, schema)], schema=schema))
     return final
 
-
-def column_slug(name: str) -> str:
-    """A field name usable as a file or tensor key (no dots)."""
-    return re.sub(r"[^0-9A-Za-z_]+", "_", name)

@@ -1,4 +1,4 @@
-"""On-disk names inside a converted store, and its store-wide column layout.
+"""Every on-disk name inside a converted store, and its store-wide column layout.
 
 ```
 STORE/
@@ -10,18 +10,32 @@ STORE/
   tables/frames.parquet      per-frame action, camera and state (DuckDB / Polars / Spark)
   stats.json                 per-field mean/std/min/max and exact global quantiles
   _work/                     intermediates of an unfinished conversion (removed at the end)
+    options.json             the options and sources the conversion was started with
+    samples/<id>/            annotations.npz, frames.parquet, result.json (written last)
+    shards/<index>.json      record of a finished shard
 ```
+
+Paths are ``/``-separated and relative to the store; code builds them only through the names
+and functions here (readers join them under the store's location). A clip of a shard holds
+``<key>.<member>`` for the members of :data:`CLIP_MEMBERS` (see ``shards.py``).
 
 All samples are concatenated along the frame axis F; ``manifest.samples[i].offset`` says
 where each starts. ``frames`` packs the action, camera and state records side by side; the
 layout below names every field's column range, so records stay decoupled while a window
-costs one array read (zarr costs ~0.75 ms per read here, see docs/store.md).
+costs one array read (zarr costs ~0.75 ms per read here, see docs/store.md). The action and
+camera fields come from their record schemas (``schemas/action.v1.json``, ``camera.v1.json``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from functools import lru_cache
+from typing import Any, Iterable, Literal
+
+from .. import layout as release_layout
+from ..errors import FormatError
+from ..schemas import load_record_schema
 
 __all__ = [
     "MANIFEST_FILE",
@@ -31,8 +45,24 @@ __all__ = [
     "STATS_FILE",
     "TABLE_FILE",
     "WORK_DIR",
+    "SHARD_DIR",
+    "VIDEO_DIR",
+    "STORE_ENTRIES",
+    "VideoFile",
+    "VIDEO_FILES",
+    "CLIP_MEMBERS",
+    "CLIP_META",
     "video_path",
     "shard_path",
+    "shard_index",
+    "clip_key",
+    "work_options_path",
+    "work_sample_dir",
+    "work_sample_file",
+    "work_shard_record",
+    "action_fields",
+    "camera_fields",
+    "record_field",
     "FieldLayout",
     "SkeletonSlot",
     "Layout",
@@ -48,20 +78,112 @@ STATS_FILE = "stats.json"
 TABLE_FILE = "tables/frames.parquet"
 WORK_DIR = "_work"
 SHARD_DIR = "shards"
+VIDEO_DIR = "videos"
+#: What a store holds at its top level (to name in messages, e.g. to move a store out of a part).
+STORE_ENTRIES = (MANIFEST_FILE, ANNOTATIONS, VIDEO_DIR, SHARD_DIR, TABLE_FILE.split("/")[0], STATS_FILE, WORK_DIR)
 
 #: Streams a store can hold.
 VIDEO_STREAMS = ("rgb", "depth")
 ANNOTATION_STREAMS = ("action", "camera", "state", "skeleton")
-_VIDEO_FILES = {"rgb": "rgb.mp4", "depth": "depth.mkv"}
+
+
+@dataclass(frozen=True)
+class VideoFile:
+    """A video stream of the store: its file name (the release's) and how it decodes."""
+
+    stream: str
+    name: str  # "rgb.mp4": the file under videos/<id>/ and the clip member in a shard
+    color: Literal["rgb", "gray"]  # depth is one exact gray plane
+
+    @property
+    def is_depth(self) -> bool:
+        return self.color == "gray"
+
+
+#: The one table of video files: ``videos/<id>/<name>`` and ``<key>.<name>`` in the shards.
+VIDEO_FILES = {stream: VideoFile(stream, release_layout.STREAM_FILES[stream], "rgb" if stream == "rgb" else "gray")
+               for stream in VIDEO_STREAMS}
+#: Clip member of every stream in a shard (``<key>.<member>``); ``CLIP_META`` is the clip's JSON.
+CLIP_MEMBERS = {**{s: f"{s}.npy" for s in ANNOTATION_STREAMS}, **{s: v.name for s, v in VIDEO_FILES.items()}}
+CLIP_META = "json"
+
+_SHARD_NAME = re.compile(rf"^{SHARD_DIR}/clips-(?P<index>[0-9]{{6}})\.tar$")
 
 
 def video_path(sample_id: str, stream: str) -> str:
     """Relative path of a sample's re-encoded video."""
-    return f"videos/{sample_id}/{_VIDEO_FILES[stream]}"
+    return f"{VIDEO_DIR}/{sample_id}/{VIDEO_FILES[stream].name}"
 
 
 def shard_path(index: int) -> str:
     return f"{SHARD_DIR}/clips-{index:06d}.tar"
+
+
+def shard_index(path: str) -> int:
+    """The index of a shard from its relative path (the inverse of :func:`shard_path`)."""
+    match = _SHARD_NAME.match(path)
+    if match is None:
+        raise FormatError(f"{path!r} is not a shard path like {shard_path(0)!r}")
+    return int(match["index"])
+
+
+def clip_key(sample_id: str, start: int) -> str:
+    """WebDataset key of a clip: dots replaced, since WebDataset splits names at the first dot."""
+    return f"{sample_id}_{start:07d}".replace(".", "_")
+
+
+def work_options_path() -> str:
+    return f"{WORK_DIR}/options.json"
+
+
+def work_sample_dir(sample_id: str) -> str:
+    return f"{WORK_DIR}/samples/{sample_id}"
+
+
+#: Intermediates of one converted sample, under :func:`work_sample_dir`.
+WorkSampleFile = Literal["annotations.npz", "frames.parquet", "result.json"]
+
+
+def work_sample_file(sample_id: str, name: WorkSampleFile) -> str:
+    return f"{work_sample_dir(sample_id)}/{name}"
+
+
+def work_shard_record(index: int) -> str:
+    return f"{WORK_DIR}/shards/{index:06d}.json"
+
+
+# Store field names of the record schemas: "<record>.<schema field>", but the vocabulary
+# index (the store's own derived field) is "action.index" and comes first.
+_STORE_NAMES = {("action", "action_index"): "action.index"}
+
+
+def _store_name(record: str, name: str) -> str:
+    return _STORE_NAMES.get((record, name), f"{record}.{name}")
+
+
+def _kind(spec) -> str:
+    """How a schema field is stored in ``frames``: ids and flags exactly, the rest as floats."""
+    return "id" if spec.is_id or spec.dtype == "bool" else "float"
+
+
+@lru_cache(maxsize=None)
+def action_fields() -> tuple[tuple[str, int, str], ...]:
+    """``(store field, width, kind)`` of the action stream, from ``schemas/action.v1.json``."""
+    schema = load_record_schema("action")
+    first = schema.field("action_index")
+    ordered = [first] + [spec for spec in schema.fields if spec is not first]
+    return tuple((_store_name("action", spec.name), spec.width or 1, _kind(spec)) for spec in ordered)
+
+
+@lru_cache(maxsize=None)
+def camera_fields() -> tuple[tuple[str, int, str], ...]:
+    """``(store field, width, kind)`` of the camera stream, from ``schemas/camera.v1.json``."""
+    return tuple((_store_name("camera", spec.name), spec.width or 1, _kind(spec)) for spec in load_record_schema("camera").fields)
+
+
+def record_field(record: str, name: str) -> str:
+    """The store field of a record schema's field: ``record_field("action", "motion_frame")``."""
+    return _store_name(record, name)
 
 
 @dataclass(frozen=True)

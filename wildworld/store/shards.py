@@ -1,6 +1,7 @@
 """Phase C of conversion: WebDataset clip shards.
 
-One WebDataset sample is one clip of ``clip_len`` frames with all its streams:
+One WebDataset sample is one clip of ``clip_len`` frames with all its streams (member names
+from ``layout.CLIP_MEMBERS``):
 
 ```
 <key>.rgb.mp4   <key>.depth.mkv            the clip's frames, remuxed from the store videos
@@ -13,7 +14,8 @@ Keys are ``<sample_id>_<start>`` with every dot replaced (WebDataset splits name
 first dot). Clips of all samples are interleaved in a seeded order and packed into shards of
 about ``shard_bytes``; each shard is a pure function of its clip list, written to a temporary
 name and renamed, so shards are built in parallel and a killed run resumes shard by shard.
-Tar members carry mtime 0, so the same inputs give the same bytes.
+Tar members carry mtime 0, so the same inputs give the same bytes. ``clips.iter_clips`` reads
+them back.
 """
 
 from __future__ import annotations
@@ -27,12 +29,25 @@ from typing import Sequence
 
 import numpy as np
 
-from .._atomic import atomic_path
+from ..files import atomic_path, sha256_file
 from ..video.remux import remux_clip
-from .extract import sha256_file
-from .layout import ANNOTATIONS, FRAMES_ARRAY, SKELETON_ARRAY, WORK_DIR, Layout, shard_path, video_path
+from .extract import SampleProfile
+from .layout import (
+    ANNOTATIONS,
+    CLIP_MEMBERS,
+    CLIP_META,
+    FRAMES_ARRAY,
+    SKELETON_ARRAY,
+    VIDEO_FILES,
+    Layout,
+    clip_key,
+    shard_path,
+    video_path,
+    work_shard_record,
+)
+from .manifest import ShardRecord
 
-__all__ = ["ClipRef", "ShardTask", "plan_shards", "write_shard", "clip_key"]
+__all__ = ["ClipRef", "ShardTask", "plan_shards", "write_shard", "load_shard_record"]
 
 
 @dataclass(frozen=True)
@@ -50,21 +65,19 @@ class ShardTask:
     clips: tuple[ClipRef, ...]
     clip_len: int
     streams: tuple[str, ...]
-    layout: dict
+    layout: Layout
 
 
-def clip_key(sample_id: str, start: int) -> str:
-    return f"{sample_id}_{start:07d}".replace(".", "_")
-
-
-def plan_shards(samples: Sequence[dict], *, clip_len: int, shard_bytes: int, seed: int, annotation_bytes_per_frame: int) -> list[list[ClipRef]]:
-    """Assign every full clip to a shard, interleaving samples in a seeded order."""
+def plan_shards(profiles: Sequence[SampleProfile], offsets: Sequence[int], *, clip_len: int, shard_bytes: int, seed: int,
+                annotation_bytes_per_frame: int) -> list[list[ClipRef]]:
+    """Assign every full clip to a shard, interleaving samples in a seeded order (``offsets``:
+    each sample's first row in the store arrays)."""
     clips: list[ClipRef] = []
     sizes: list[float] = []
-    for sample in samples:
-        per_frame = sum(sample.get("video_bytes", {}).values()) / max(sample["frames"], 1) + annotation_bytes_per_frame
-        for start in range(0, sample["frames"] - clip_len + 1, clip_len):
-            clips.append(ClipRef(sample["id"], sample["offset"], start, sample["fps"]))
+    for profile, offset in zip(profiles, offsets):
+        per_frame = sum(profile.video_bytes.values()) / max(profile.frames, 1) + annotation_bytes_per_frame
+        for start in range(0, profile.frames - clip_len + 1, clip_len):
+            clips.append(ClipRef(profile.id, offset, start, profile.fps))
             sizes.append(per_frame * clip_len)
     order = np.random.default_rng(seed).permutation(len(clips))
     shards: list[list[ClipRef]] = [[]]
@@ -84,17 +97,13 @@ def _npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def shard_record_path(store: str | os.PathLike[str], index: int) -> Path:
-    return Path(store) / WORK_DIR / "shards" / f"{index:06d}.json"
-
-
-def write_shard(task: ShardTask) -> dict:
+def write_shard(task: ShardTask) -> ShardRecord:
     """Write one shard; returns (and records for resuming) its path, checksum, size, clips."""
     import webdataset as wds
     import zarr
 
     store = Path(task.store)
-    layout = Layout.from_json(task.layout)
+    layout = task.layout
     group = zarr.open_group(store / ANNOTATIONS, mode="r")
     frames = group[FRAMES_ARRAY]
     skeleton = group[SKELETON_ARRAY] if SKELETON_ARRAY in group and "skeleton" in task.streams else None
@@ -108,9 +117,9 @@ def write_shard(task: ShardTask) -> dict:
                 _write_clips(writer, task, store, frames, skeleton, ranges)
             finally:
                 writer.close()
-    record = {"path": relative, "sha256": sha256_file(final), "bytes": final.stat().st_size, "clips": len(task.clips)}
-    with atomic_path(shard_record_path(store, task.index)) as tmp:
-        tmp.write_text(json.dumps(record, sort_keys=True))
+    record = ShardRecord(relative, sha256_file(final), final.stat().st_size, len(task.clips))
+    with atomic_path(store / work_shard_record(task.index)) as tmp:
+        tmp.write_text(json.dumps(record.to_json(), sort_keys=True))
     return record
 
 
@@ -120,21 +129,22 @@ def _write_clips(writer, task: ShardTask, store: Path, frames, skeleton, ranges)
         sample = {"__key__": clip_key(clip.sample_id, clip.start)}
         block = frames[row : row + task.clip_len]
         for stream, (lo, hi) in ranges.items():
-            sample[f"{stream}.npy"] = _npy(block[:, lo:hi])
+            sample[CLIP_MEMBERS[stream]] = _npy(block[:, lo:hi])
         if skeleton is not None:
-            sample["skeleton.npy"] = _npy(skeleton[row : row + task.clip_len])
-        for stream, suffix in (("rgb", "rgb.mp4"), ("depth", "depth.mkv")):
+            sample[CLIP_MEMBERS["skeleton"]] = _npy(skeleton[row : row + task.clip_len])
+        for stream in VIDEO_FILES:
             if stream in task.streams:
-                sample[suffix] = remux_clip(store / video_path(clip.sample_id, stream), clip.start, task.clip_len, fps=clip.fps)
+                sample[CLIP_MEMBERS[stream]] = remux_clip(store / video_path(clip.sample_id, stream), clip.start, task.clip_len, fps=clip.fps)
         meta = {"sample_id": clip.sample_id, "start": clip.start, "length": task.clip_len, "fps": clip.fps}
-        sample["json"] = json.dumps(meta, sort_keys=True).encode()
+        sample[CLIP_META] = json.dumps(meta, sort_keys=True).encode()
         writer.write(sample)
 
 
-def load_shard_record(store: str | os.PathLike[str], index: int) -> dict | None:
-    path = shard_record_path(store, index)
+def load_shard_record(store: str | os.PathLike[str], index: int) -> ShardRecord | None:
+    """A finished shard's record (a resumed conversion keeps the shard), or None."""
     try:
-        record = json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        record = ShardRecord.from_json(json.loads((Path(store) / work_shard_record(index)).read_text()))
+    except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
-    return record if (Path(store) / record["path"]).exists() else None
+    return record if (Path(store) / record.path).exists() else None
+

@@ -17,7 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_path
+from ..errors import FormatError, MissingFileError
+from ..files import atomic_path
+from ..schemas import loads_strict
+from .backends import open_reader
 from .layout import STATS_FILE
 
 __all__ = ["QUANTILES", "compute_stats", "write_stats", "read_stats"]
@@ -85,5 +88,15 @@ def write_stats(store: str | os.PathLike[str], stats: dict) -> Path:
     return path
 
 
-def read_stats(store: str | os.PathLike[str]) -> dict:
-    return json.loads((Path(store) / STATS_FILE).read_text())
+def read_stats(store, *, storage_options: dict | None = None) -> dict:
+    """``stats.json`` of a store (a directory, a URL or a ``StoreReader``)."""
+    reader = open_reader(store, storage_options=storage_options)
+    try:
+        data = reader.read_bytes(STATS_FILE)
+    except MissingFileError:
+        raise MissingFileError(f"{reader.url(STATS_FILE)}: no statistics to normalise with; run `wildworld stats "
+                               f"{reader.location} --recompute` or pass normalize='none'") from None
+    try:
+        return loads_strict(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FormatError(f"not valid JSON ({exc})", path=reader.url(STATS_FILE)) from None

@@ -10,9 +10,9 @@ import pyarrow as pa
 
 from ..errors import FormatError
 from ..release.sample import column_array
-from .actions import ACTIONS_BY_KEY
-from .camera import intrinsics
-from .poses import monster_pose, player_pose, weapon_pose
+from .bodies import monster_joints, player_joints
+from .camera import camera_velocity, intrinsics
+from .poses import weapon_pose
 from .simulation import (
     MONSTER_RADIUS,
     PLAYER_STAT_NAMES,
@@ -22,7 +22,7 @@ from .simulation import (
     WorldState,
     monster_bank,
 )
-from .skeletons import MONSTERS, PLAYER, WEAPONS, place
+from .skeletons import MONSTERS, PLAYER, WEAPONS
 
 __all__ = ["CameraPose", "camera_for", "entity_joints", "skeleton_keys", "state_row", "state_columns", "restore_state", "yaw_quaternion"]
 
@@ -62,8 +62,7 @@ def skeleton_keys(script: Script) -> list[tuple[str, str, int]]:
 
 
 def _player_joints(player: PlayerState) -> np.ndarray:
-    local = player_pose(ACTIONS_BY_KEY[player.action], player.phase)
-    return place(local, np.array(player.pos), player.yaw)
+    return player_joints(player.action, player.phase, player.pos, player.yaw)
 
 
 def entity_joints(script: Script, state: WorldState) -> dict[str, np.ndarray]:
@@ -80,8 +79,7 @@ def entity_joints(script: Script, state: WorldState) -> dict[str, np.ndarray]:
             if monster is None:
                 out[key] = np.full((MONSTERS[species].num_joints, 3), np.nan)
             else:
-                local = monster_pose(species, monster.motion, monster.phase)
-                out[key] = place(local, np.array(monster.pos), monster.yaw)
+                out[key] = monster_joints(species, monster.motion, monster.phase, monster.pos, monster.yaw)
     return out
 
 
@@ -186,8 +184,16 @@ def restore_state(script: Script, table: pa.Table, frame: int) -> WorldState:
     camera_rot = value("camera.rot")
     if not (np.isfinite(camera_pos).all() and np.isfinite(camera_rot).all()):
         raise FormatError(f"frame {frame} has an invalid (NaN) camera; restore from a frame with a valid camera", row=frame, column="camera.pos")
+    position = tuple(float(v) for v in camera_pos)
+    previous = None
+    if frame > 0 and not script.camera_invalid(frame - 1):
+        previous = column_array(table, "camera.pos")[frame - 1]
+        if not np.isfinite(previous).all():
+            raise FormatError(f"frame {frame - 1} has an invalid (NaN) camera, but the script says it is valid; "
+                              "the state table does not belong to this script", row=frame - 1, column="camera.pos")
     return WorldState(frame=frame, players=tuple(players), monsters=tuple(monsters),
-                      camera_pos=tuple(float(v) for v in camera_pos), camera_rot=tuple(float(v) for v in camera_rot))
+                      camera_pos=position, camera_rot=tuple(float(v) for v in camera_rot),
+                      camera_vel=camera_velocity(position, previous))
 
 
 def body_radius(kind: str, type_id: int) -> float:

@@ -35,6 +35,24 @@ class Scene:
     face_upper: np.ndarray  # (F,) whether it is the box's max side on that axis
 
 
+    def keep_out(self, position: np.ndarray, radius: float) -> tuple[float, float, float]:
+        """``position`` moved out of every box footprint grown by ``radius``, through the
+        nearest face (so a body walking into a prop stops at it and slides along it)."""
+        position = np.array(position, dtype=np.float64)
+        lo, hi = self.box_min[:, [0, 2]] - radius, self.box_max[:, [0, 2]] + radius
+        for _ in range(2):  # a push out of one box may end in a neighbour
+            flat = position[[0, 2]]
+            inside = np.flatnonzero(((flat > lo) & (flat < hi)).all(axis=1))
+            if not len(inside):
+                break
+            box = int(inside[0])
+            depths = np.array([flat[0] - lo[box, 0], hi[box, 0] - flat[0], flat[1] - lo[box, 1], hi[box, 1] - flat[1]])
+            side = int(np.argmin(depths))  # x-, x+, z-, z+
+            column = side // 2
+            position[2 * column] = lo[box, column] if side % 2 == 0 else hi[box, column]
+        return (float(position[0]), float(position[1]), float(position[2]))
+
+
 def _noise(rng: np.random.Generator, size: int, octaves: tuple[int, ...]) -> np.ndarray:
     out = np.zeros((size, size), np.float32)
     for i, cells in enumerate(octaves):

@@ -4,10 +4,10 @@ Design for re-simulation: every random decision draws from a counter-based gener
 (sample seed, frame, purpose), never from a running RNG, and every dynamic variable is written
 to state.csv. So the world at any frame is fully determined by that frame's annotations plus
 the sample's :class:`Script` (kept in the part's ``synthetic_world.json``; the camera pose is
-restored from ``camera.pos``/``camera.rot``, so frames with an invalid camera cannot be
-restored), and it can be
-restored and stepped forward with the recorded actions (which reproduces the sample) or with
-any other actions (a counterfactual future).
+restored from ``camera.pos``/``camera.rot`` and its spring's velocity from the previous row's
+``camera.pos``, so frames with an invalid camera cannot be restored), and it can be restored
+and stepped forward with the recorded actions (which reproduces the sample) or with any other
+actions (a counterfactual future).
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from typing import Sequence
 import numpy as np
 
 from .actions import ACTIONS_BY_KEY, ACTIONS_BY_NAME, ActionSpec, MonsterMotion, monster_motion
-from .camera import desired_pose, follow
+from .bodies import body_spheres, monster_joints, player_joints
+from .camera import Shot, camera_velocity, follow, intrinsics, start_pose
+from .scene import make_scene
+from .skeletons import MONSTERS, PLAYER
 
 __all__ = [
     "Script",
@@ -40,6 +43,8 @@ __all__ = [
 ARENA_RADIUS = 30.0
 #: Body radius per species (metres), for reach and distance tests.
 MONSTER_RADIUS = {21: 2.0, 37: 1.6, 53: 1.8}
+#: A player's body radius (metres) against the props.
+PLAYER_RADIUS = 0.45
 MONSTER_MAX_HP = {21: 4000.0, 37: 3000.0, 53: 5000.0}
 _PLAYER_BASE_ATK = 100.0
 
@@ -171,6 +176,9 @@ class WorldState:
     monsters: tuple[MonsterState | None, ...]
     camera_pos: tuple[float, float, float] = (0.0, 0.0, 0.0)
     camera_rot: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
+    #: The camera's last move (metres per frame): ``camera_pos`` minus the previous frame's,
+    #: zero where the previous row's camera is not written (see :mod:`.camera`).
+    camera_vel: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def player(self, slot: int) -> PlayerState:
         return self.players[slot]
@@ -196,11 +204,13 @@ def _flat_distance(a: Sequence[float], b: Sequence[float]) -> float:
     return math.hypot(a[0] - b[0], a[2] - b[2])
 
 
-def _clamp_arena(pos: np.ndarray) -> tuple[float, float, float]:
+def _walkable(pos: np.ndarray, script: Script, radius: float) -> tuple[float, float, float]:
+    """``pos`` kept inside the arena and out of the props (a body stops at a box and slides)."""
+    pos = np.array(pos, dtype=np.float64)
     r = math.hypot(pos[0], pos[2])
     if r > ARENA_RADIUS:
         pos = pos * np.array([ARENA_RADIUS / r, 1.0, ARENA_RADIUS / r])
-    return (float(pos[0]), float(pos[1]), float(pos[2]))
+    return make_scene(script.scene_seed).keep_out(pos, radius)
 
 
 def _nearest_monster(state: WorldState, pos: Sequence[float]) -> MonsterState | None:
@@ -225,7 +235,7 @@ def _new_monster(slot: int, species: int, script: Script, frame: int, player_pos
     distance = rng.uniform(10.0, 16.0)
     pos = (player_pos[0] + distance * math.cos(angle), 0.0, player_pos[2] + distance * math.sin(angle))
     return MonsterState(
-        slot=slot, species=species, pos=_clamp_arena(np.array(pos)), yaw=_yaw_to(pos, player_pos),
+        slot=slot, species=species, pos=_walkable(np.array(pos), script, MONSTER_RADIUS[species]), yaw=_yaw_to(pos, player_pos),
         motion_id=monster_motion("enter").motion_id, phase=0.0,
         hp=MONSTER_MAX_HP[species], max_hp=MONSTER_MAX_HP[species],
     )
@@ -245,7 +255,7 @@ def initial_state(script: Script) -> WorldState:
                 type_id=script.player_type_id if tracked else script.companion_type_id,
                 member_id=100 + 7 * slot + 3,
                 weapon_id=script.weapon_id if tracked else 0,
-                pos=(x0 + offset[0], 0.0, z0 + offset[2]),
+                pos=_walkable(np.array([x0 + offset[0], 0.0, z0 + offset[2]]), script, PLAYER_RADIUS),
                 yaw=float(rng.uniform(-math.pi, math.pi)),
                 action=ACTIONS_BY_NAME["idle"].key,
                 phase=0.0,
@@ -259,14 +269,39 @@ def initial_state(script: Script) -> WorldState:
         for i, slot in enumerate(script.monsters)
     )
     state = replace(state, monsters=monsters)
-    position, rotation = _proposal(script, state)
+    position, rotation = start_pose(_shot(script, state))
     return replace(state, camera_pos=tuple(map(float, position)), camera_rot=tuple(map(float, rotation)))
 
 
-def _proposal(script: Script, state: WorldState):
+def _shot(script: Script, state: WorldState) -> Shot:
+    """What the camera frames on ``state``: the tracked player, its lock-on target (the nearest
+    monster's body centre on the ground), the bodies that may stand in between (monsters,
+    companions) and the static props."""
     tracked = state.players[script.tracked_slot]
-    monsters = [m.pos for m in state.monsters if m is not None]
-    return desired_pose(tracked.pos, tracked.yaw, monsters, state.frame, script.seed)
+    nearest = _nearest_monster(state, tracked.pos)
+    lock_on = None
+    spheres = [body_spheres(player_joints(p.action, p.phase, p.pos, p.yaw), PLAYER)
+               for p in state.players if p.slot != script.tracked_slot]
+    for monster in state.monsters:
+        if monster is None:
+            continue
+        joints = monster_joints(monster.species, monster.motion, monster.phase, monster.pos, monster.yaw)
+        spheres.append(body_spheres(joints, MONSTERS[monster.species]))
+        if monster is nearest:
+            lock_on = np.array([joints[:, 0].mean(), 0.0, joints[:, 2].mean()])
+    scene = make_scene(script.scene_seed)
+    return Shot(
+        subject=np.array(tracked.pos, dtype=np.float64),
+        subject_yaw=tracked.yaw,
+        lock_on=lock_on,
+        occluder_centers=np.concatenate([s.centers for s in spheres]) if spheres else np.zeros((0, 3)),
+        occluder_radii=np.concatenate([s.radii for s in spheres]) if spheres else np.zeros(0),
+        box_min=scene.box_min,
+        box_max=scene.box_max,
+        K=intrinsics(script.width, script.height, state.frame),
+        frame=state.frame,
+        seed=script.seed,
+    )
 
 
 # ----------------------------------------------------------------------------- policies
@@ -350,7 +385,7 @@ def _advance_player(script: Script, state: WorldState, player: PlayerState) -> P
             red_hp = max(red_hp, hp)
         if spec.atk_buff:
             atk = _PLAYER_BASE_ATK + spec.atk_buff
-    return replace(player, pos=_clamp_arena(pos), yaw=yaw, sp=sp, hp=hp, red_hp=red_hp, atk=atk)
+    return replace(player, pos=_walkable(pos, script, PLAYER_RADIUS), yaw=yaw, sp=sp, hp=hp, red_hp=red_hp, atk=atk)
 
 
 def _player_hits(state: WorldState, player: PlayerState, monster: MonsterState) -> bool:
@@ -368,7 +403,7 @@ def _advance_monster(script: Script, state: WorldState, monster: MonsterState) -
     yaw = _turn(monster.yaw, _yaw_to(monster.pos, target.pos), motion.turn_rate)
     yaw = (yaw + math.pi) % (2 * math.pi) - math.pi
     pos = np.array(monster.pos) + motion.speed * _forward(yaw)
-    return replace(monster, pos=_clamp_arena(pos), yaw=yaw)
+    return replace(monster, pos=_walkable(pos, script, MONSTER_RADIUS[monster.species]), yaw=yaw)
 
 
 def _start(player: PlayerState, spec: ActionSpec) -> PlayerState:
@@ -441,8 +476,11 @@ def step(script: Script, state: WorldState, commands: dict[int, Command] | None 
         else:
             monsters[i] = replace(monster, phase=float(phase))
     moved = WorldState(frame=frame + 1, players=tuple(players), monsters=tuple(monsters))
-    position, rotation = follow(state.camera_pos, state.camera_rot, *_proposal(script, moved))
-    return replace(moved, camera_pos=tuple(map(float, position)), camera_rot=tuple(map(float, rotation)))
+    position, rotation = follow(state.camera_pos, state.camera_vel, state.camera_rot, _shot(script, moved))
+    camera_pos = tuple(map(float, position))
+    written = not script.camera_invalid(frame)  # restore can only take the move from a written row
+    return replace(moved, camera_pos=camera_pos, camera_rot=tuple(map(float, rotation)),
+                   camera_vel=camera_velocity(camera_pos, state.camera_pos if written else None))
 
 
 def simulate(script: Script, *, start: WorldState | None = None, frames: int | None = None,

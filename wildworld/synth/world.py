@@ -7,7 +7,6 @@ code; ``c = 255`` means ``z >= 63.75 m`` or sky.
 
 from __future__ import annotations
 
-import math
 import zlib
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from .annotate import camera_for, entity_joints, restore_state, skeleton_keys, skeleton_type, state_columns, state_row
+from .bodies import body_spheres
 from .raster import Spheres, render_frame
 from .scene import make_scene
 from .simulation import Command, MonsterSlot, Script, WorldState, initial_state, simulate
@@ -108,6 +108,11 @@ class SyntheticWorld:
     def __init__(self, script: Script) -> None:
         self.script = script
 
+    def __repr__(self) -> str:
+        script = self.script
+        return (f"SyntheticWorld(seed={script.seed}, {script.frames} frames at {script.fps:g} fps, "
+                f"{script.width}x{script.height}, players={len(script.player_slots)}, monsters={len(script.monsters)})")
+
     @cached_property
     def scene(self):
         return make_scene(self.script.scene_seed)
@@ -149,7 +154,7 @@ class SyntheticWorld:
             kind, type_id = key[0], int(key.split("_", 1)[1])
             if not np.isfinite(joints).all():
                 continue
-            parts.append(_entity_spheres(joints, skeleton_type(kind, type_id), seed=zlib.crc32(key.encode()) % 7))
+            parts.append(body_spheres(joints, skeleton_type(kind, type_id), seed=zlib.crc32(key.encode()) % 7))
         return Spheres.concat(parts)
 
     def render(self, state: WorldState, *, width: int | None = None, height: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -160,17 +165,3 @@ class SyntheticWorld:
         K = camera.K * np.array([width / self.script.width, height / self.script.height] * 2)
         return render_frame(self.scene, K, camera.position, camera.rotation, self.spheres(state), width, height)
 
-
-def _entity_spheres(joints: np.ndarray, skeleton, *, seed: int) -> Spheres:
-    radii = np.asarray(skeleton.radii)
-    base = np.asarray(skeleton.color, dtype=np.float64) / 255.0
-    centers, sizes, colors = [joints], [radii], [np.tile(base, (len(radii), 1)) * (0.9 + 0.1 * ((np.arange(len(radii)) + seed) % 3))[:, None]]
-    for a, b in skeleton.bones:
-        length = float(np.linalg.norm(joints[b] - joints[a]))
-        mean_r = 0.5 * (radii[a] + radii[b])
-        count = int(min(6, max(1, math.ceil(length / (1.1 * mean_r)) - 1)))
-        s = (np.arange(1, count + 1) / (count + 1))[:, None]
-        centers.append(joints[a] + s * (joints[b] - joints[a]))
-        sizes.append(0.85 * (radii[a] + s[:, 0] * (radii[b] - radii[a])))
-        colors.append(np.tile(base * 0.85, (count, 1)))
-    return Spheres(np.concatenate(centers), np.concatenate(sizes), np.concatenate(colors))

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Callable
 
 from .. import layout
-from .._atomic import atomic_path, temp_name
+from ..files import atomic_path, temp_name
 from .._checks import check_positive
+from ..classify import describe_kind, kind_of
 from ..errors import FormatError, OptionError
 from ..release.writer import write_skeleton, write_skeleton_edges, write_state_csv
 from ..video.encode import VideoWriter
@@ -30,8 +31,9 @@ from .world import SyntheticWorld, encode_depth, make_script, skeleton_edges
 __all__ = ["SIDECAR_FILE", "GENERATOR_VERSION", "write_sample", "generate", "load_scripts", "SynthOptions"]
 
 SIDECAR_FILE = "synthetic_world.json"
-#: Bumped whenever the same seed would produce different data.
-GENERATOR_VERSION = "1.0"
+#: Bumped whenever the same seed would produce different data (2.0: the follow camera, props
+#: that bodies cannot walk into); the major part must match for a part to be re-simulated.
+GENERATOR_VERSION = "2.0"
 
 
 @dataclass(frozen=True)
@@ -106,16 +108,37 @@ def load_scripts(part_dir: str | os.PathLike[str]) -> dict[str, Script]:
     return {sample_id: Script.from_json(script) for sample_id, script in doc["samples"].items()}
 
 
+def _check_out(out: Path, scripts: dict[str, Script]) -> None:
+    """Refuse a non-empty ``out`` that is not a synthetic part of these same samples: its
+    finished samples are kept, so samples made with other options would sit under a sidecar
+    that no longer describes them (and re-simulation would play the wrong script)."""
+    if not out.is_dir() or next(out.iterdir(), None) is None:
+        return  # new or empty (a file: the mkdir below says so)
+    if not (out / SIDECAR_FILE).is_file():
+        kind = kind_of(out)
+        found = describe_kind(kind) if kind else "a directory of other files"
+        raise OptionError(f"{out}: {found}, not a synthetic part (no {SIDECAR_FILE}); "
+                          "write synthetic samples to a new or empty directory")
+    existing = {sample_id: json.loads(json.dumps(script.to_json())) for sample_id, script in load_scripts(out).items()}
+    wanted = {sample_id: json.loads(json.dumps(script.to_json())) for sample_id, script in scripts.items()}
+    for sample_id in sorted(existing):
+        if (out / sample_id).is_dir() and existing[sample_id] != wanted.get(sample_id):
+            why = "is not among the samples asked for" if sample_id not in wanted else "was generated with other options"
+            raise OptionError(f"{out}: sample {sample_id} {why} (seed, --samples, --seconds, --resolution); "
+                              "run with the options it was made with, or write to a new directory")
+
+
 def generate(out: str | os.PathLike[str], options: SynthOptions, *,
              on_sample: Callable[[str, int], None] | None = None,
              on_frame: Callable[[int], None] | None = None) -> list[Path]:
     """Write ``options.samples`` samples under ``out``; finished samples are kept (resumable)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     scripts = {
         f"{index:06d}": make_script(options.seed, index, frames=options.frames, width=options.width, height=options.height, fps=options.fps)
         for index in range(options.samples)
     }
+    _check_out(out, scripts)  # resume only the same samples; never write into a release part, a store...
+    out.mkdir(parents=True, exist_ok=True)
     write_skeleton_edges(out / layout.EDGES_FILE, skeleton_edges())
     sidecar = {
         "generator": "wildworld.synth",

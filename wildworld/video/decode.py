@@ -1,33 +1,55 @@
-"""Frame-accurate decoding by index.
+"""Frame-accurate decoding by index, of a file, of bytes in memory or of a readable stream.
 
-Two backends share one small interface (:class:`VideoReader`):
+Decoders share one small interface (:class:`VideoReader`) and one registry (:data:`DECODERS`):
 
-* ``decord``: fast batched RGB decoding (x86-64 wheels only, unmaintained upstream);
 * ``pyav``: always available; builds a packet index once (demux only), seeks to the keyframe
-  before each requested run of frames and decodes forward. It is the only backend that returns
-  the exact luma plane, which lossless depth needs (``color="gray"``).
+  before each requested run of frames and decodes forward. It is the exact decoder: the only
+  one that returns the exact luma plane, which lossless depth needs (``color="gray"``);
+* ``decord``: fast batched RGB decoding (x86-64 wheels only, unmaintained upstream).
 
 ``backend="auto"`` picks decord for RGB when it is installed and opens the file, else PyAV.
+:func:`decoder_for` is the rule the loaders use: the chosen decoder where it can return the
+colour asked for, else the exact one. To add a decoder, subclass :class:`VideoReader` and
+:func:`register_decoder` a :class:`DecoderSpec` for it.
 """
 
 from __future__ import annotations
 
 import bisect
+import importlib.util
+import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Literal, Sequence
+from typing import BinaryIO, Callable, Iterator, Literal, Sequence, Union
 
 import numpy as np
 
 from .._checks import check_choice
-from ..errors import FormatError, MissingFileError
+from ..errors import FormatError, MissingFileError, OptionError
 
-__all__ = ["Backend", "Color", "VideoReader", "open_video", "read_frames", "iter_frames", "luma_plane", "frame_to_rgb", "frame_to_gray"]
+__all__ = [
+    "Backend",
+    "Color",
+    "VideoSource",
+    "VideoReader",
+    "DecoderSpec",
+    "DECODERS",
+    "register_decoder",
+    "decoder_for",
+    "open_video",
+    "read_frames",
+    "iter_frames",
+    "luma_plane",
+    "frame_to_rgb",
+    "frame_to_gray",
+]
 
 Backend = Literal["auto", "decord", "pyav"]
 Color = Literal["rgb", "gray"]
-_BACKENDS = ("auto", "decord", "pyav")
 _COLORS = ("rgb", "gray")
+#: A file path, the bytes of a whole video, or a readable binary stream (e.g. an fsspec file).
+VideoSource = Union[str, os.PathLike, bytes, BinaryIO]
 
 
 # AVColorSpace values OpenCV's I420 conversion (BT.601, limited range) is right for.
@@ -90,7 +112,7 @@ class VideoReader:
     """Random access to the frames of one video by index (see :func:`open_video`)."""
 
     backend: str = ""
-    path: Path
+    path: Path | str  # the file, or what messages call an in-memory video
     color: str
     num_frames: int
     fps: float
@@ -137,15 +159,15 @@ class VideoReader:
 class _DecordReader(VideoReader):
     backend = "decord"
 
-    def __init__(self, path: Path, *, threads: int) -> None:
+    def __init__(self, source: Path | BinaryIO, *, name: Path | str, threads: int) -> None:
         import decord
 
-        self.path = path
+        self.path = name
         self.color = "rgb"
         try:
-            self._reader = decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=threads)
+            self._reader = decord.VideoReader(str(source) if isinstance(source, Path) else source, ctx=decord.cpu(0), num_threads=threads)
         except (decord.DECORDError, RuntimeError) as exc:
-            raise FormatError(f"decord cannot open the video ({exc})", path=path) from None
+            raise FormatError(f"decord cannot open the video ({exc})", path=name) from None
         self.num_frames = len(self._reader)
         self.fps = float(self._reader.get_avg_fps())
         first = self._reader[0].shape if self.num_frames else (0, 0, 3)
@@ -171,16 +193,17 @@ class _PyAVReader(VideoReader):
 
     backend = "pyav"
 
-    def __init__(self, path: Path, *, color: str, threads: int) -> None:
+    def __init__(self, source: Path | BinaryIO, *, name: Path | str, color: str, threads: int) -> None:
         import av
 
-        self.path = path
+        self.path = path = name
         self.color = color
         try:
-            self._container = av.open(str(path))
+            self._container = av.open(str(source) if isinstance(source, Path) else source)
         except (av.error.FFmpegError, OSError) as exc:
             raise FormatError(f"cannot open video ({exc})", path=path) from None
         if not self._container.streams.video:
+            self._container.close()
             raise FormatError("no video stream in the file", path=path)
         self._stream = self._container.streams.video[0]
         # threads=0 lets FFmpeg decide; an explicit count (1 in DataLoader workers) keeps the
@@ -270,38 +293,101 @@ class _PyAVReader(VideoReader):
             self._decoder = None
 
 
+@dataclass(frozen=True)
+class DecoderSpec:
+    """A decoder of the registry: what it can return and how to open it."""
+
+    name: str
+    colors: tuple[str, ...]  # the colours it returns exactly
+    open: Callable[..., VideoReader]  # open(source, *, name, color, threads)
+    module: str  # the import it needs (available when importable)
+
+    @property
+    def available(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None
+
+
+#: Decoders by name; ``pyav`` is the exact one every colour falls back to.
+DECODERS: dict[str, DecoderSpec] = {}
+EXACT_DECODER = "pyav"
+
+
+def register_decoder(spec: DecoderSpec) -> DecoderSpec:
+    if spec.name in DECODERS or spec.name == "auto":
+        raise OptionError(f"decoder {spec.name!r} is registered twice (or is the reserved 'auto')")
+    DECODERS[spec.name] = spec
+    return spec
+
+
+def _open_pyav(source, *, name, color, threads) -> VideoReader:
+    return _PyAVReader(source, name=name, color=color, threads=threads)
+
+
+def _open_decord(source, *, name, color, threads) -> VideoReader:
+    return _DecordReader(source, name=name, threads=threads)
+
+
+register_decoder(DecoderSpec("pyav", ("rgb", "gray"), _open_pyav, "av"))
+register_decoder(DecoderSpec("decord", ("rgb",), _open_decord, "decord"))
+
+
+def decoder_for(choice: str, color: Color) -> str:
+    """The decoder that serves ``color`` when ``choice`` is asked for: ``choice`` where it
+    returns that colour exactly, else the exact decoder (depth always decodes with PyAV)."""
+    check_choice("decoder", choice, DECODERS)
+    return choice if color in DECODERS[choice].colors else EXACT_DECODER
+
+
+def _source(source: VideoSource, name: str | None) -> tuple[Path | BinaryIO, Path | str]:
+    """``(what the decoder opens, what messages call it)``; a missing file raises."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(source)), name or "<in-memory video>"
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise MissingFileError(f"{path}: video not found")
+        return path, name or path
+    return source, name or getattr(source, "path", None) or getattr(source, "name", None) or "<video stream>"
+
+
 def open_video(
-    path: str | os.PathLike[str],
+    source: VideoSource,
     *,
     backend: Backend = "auto",
     color: Color = "rgb",
     threads: int = 0,
+    name: str | None = None,
 ) -> VideoReader:
-    """Open a video for frame access by index. ``color="gray"`` always uses PyAV (exact luma)."""
-    check_choice("backend", backend, _BACKENDS)
+    """Open a video (a path, its bytes or a readable stream) for frame access by index.
+
+    ``color="gray"`` always uses PyAV (exact luma); ``name`` is what error messages call a
+    video that is not a file."""
+    check_choice("backend", backend, ("auto", *DECODERS))
     check_choice("color", color, _COLORS)
-    path = Path(path)
-    if not path.exists():
-        raise MissingFileError(f"{path}: video not found")
-    if backend == "decord" and color == "gray":
-        raise FormatError("decord returns converted RGB only; use backend='pyav' for exact gray frames")
-    if backend in ("auto", "decord") and color == "rgb":
-        try:
-            return _DecordReader(path, threads=threads)
-        except ImportError:
-            if backend == "decord":
-                raise FormatError("decord is not installed on this platform; use backend='pyav'") from None
-        except FormatError:
-            if backend == "decord":
-                raise
-    return _PyAVReader(path, color=color, threads=threads)
+    opened, label = _source(source, name)
+    if backend != "auto" and color not in DECODERS[backend].colors:
+        raise FormatError(f"{backend} returns converted {', '.join(DECODERS[backend].colors)} only; "
+                          f"use backend={EXACT_DECODER!r} for exact {color} frames")
+    if backend == "auto":
+        candidates = [d for d in DECODERS.values() if d.name != EXACT_DECODER and color in d.colors and d.available]
+        for spec in candidates:  # a faster decoder where it opens the file; else the exact one
+            try:
+                return spec.open(opened, name=label, color=color, threads=threads)
+            except (ImportError, FormatError):
+                if not isinstance(opened, Path):
+                    opened.seek(0)
+        backend = EXACT_DECODER
+    spec = DECODERS[backend]
+    if not spec.available:
+        raise FormatError(f"{spec.name} is not installed on this platform; use backend={EXACT_DECODER!r}")
+    return spec.open(opened, name=label, color=color, threads=threads)
 
 
 def read_frames(
-    path: str | os.PathLike[str], indices: Sequence[int], *, backend: Backend = "auto", color: Color = "rgb"
+    source: VideoSource, indices: Sequence[int], *, backend: Backend = "auto", color: Color = "rgb"
 ) -> np.ndarray:
-    """Decode the frames at ``indices`` of one file (opens and closes it)."""
-    with open_video(path, backend=backend, color=color) as reader:
+    """Decode the frames at ``indices`` of one video (opens and closes it)."""
+    with open_video(source, backend=backend, color=color) as reader:
         return reader.get(indices)
 
 

@@ -18,9 +18,9 @@ from typing import Iterable, Literal
 
 import numpy as np
 
-from .._atomic import temp_name
 from .._checks import check_choice, check_positive
 from ..errors import FormatError
+from ..files import temp_name
 from .probe import fraction_rate
 
 __all__ = ["Profile", "VideoWriter", "write_video"]

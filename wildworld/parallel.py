@@ -1,8 +1,11 @@
 """Run the same pure per-item function on a local process pool or on Ray.
 
+    for position, result in run_tasks(convert_sample, tasks, executor="local", workers=4):
+        results[position] = result
+
 Both executors yield results in completion order as ``(position, result)`` so the driver can
 report progress; the driver puts them back in input order, so results never depend on
-scheduling.
+scheduling. ``convert`` (per sample, per shard) and the WildBench runner (per case) use it.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterator, Literal, Sequence
 
-from .._checks import check_choice
-from ..errors import OptionError, WildWorldError
+from ._checks import check_choice
+from .errors import OptionError, WildWorldError
 
 __all__ = ["Executor", "run_tasks"]
 
