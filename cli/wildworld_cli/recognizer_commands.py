@@ -15,12 +15,21 @@ from rich.table import Table
 
 from wildbench.recognizer.config import TrainConfig  # torch-free: `wildbench --help` stays quick
 
-from ._common import console, friendly, print_json, progress_bar
+from ._common import App, console, friendly, print_json, progress_bar
 
 __all__ = ["register", "app"]
 
-app = typer.Typer(name="recognizer", help="Train and evaluate the action recognizer of Action Following.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+_HELP = """Train and evaluate the action recognizer of Action Following.
+
+Examples:
+
+  wildbench recognizer train STORE --out MODEL_DIR --exclude-split SPLIT
+
+  wildbench recognizer eval MODEL_DIR OTHER_STORE
+"""
+
+app = App(name="recognizer", help=_HELP, no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
 
 _STAGES = {"annotations": "reading annotations", "crops": "cropping frames", "training": "training",
            "evaluation": "held-out evaluation"}
@@ -74,7 +83,15 @@ def train(
     workers: int = typer.Option(2, "--workers", min=0, help="Processes decoding and cropping video."),
     json_output: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
 ) -> None:
-    """Train the action recognizer (resumable), then measure it on held-out samples."""
+    """Train the action recognizer (resumable: run the same command again), then measure it on
+    held-out samples.
+
+    Examples:
+
+      wildbench recognizer train STORE --out MODEL_DIR --exclude-split SPLIT
+
+      wildbench recognizer train STORE --out MODEL_DIR --epochs 20 --device cuda
+    """
     from wildbench.recognizer import train_recognizer
 
     config = TrainConfig(epochs=epochs, steps_per_epoch=steps_per_epoch, seed=seed, min_count=min_count)
@@ -106,7 +123,14 @@ def evaluate(
     workers: int = typer.Option(2, "--workers", min=0, help="Processes decoding and cropping video."),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Held-out accuracy of a trained recognizer on a store."""
+    """Held-out accuracy of a trained recognizer on a store.
+
+    Examples:
+
+      wildbench recognizer eval MODEL_DIR STORE
+
+      wildbench recognizer eval MODEL_DIR OTHER_STORE --json
+    """
     from wildbench.recognizer.evaluate import evaluate_recognizer
 
     bar, update = _bars()

@@ -15,7 +15,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ._files import atomic_path, write_bytes, write_json
+from wildworld.files import atomic_path
+
+from ._files import write_bytes, write_json
 from .inference import Recognizer
 from .io import CARD_JSON, CARD_MARKDOWN, CONFUSION_PNG
 

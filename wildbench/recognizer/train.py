@@ -32,7 +32,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from wildworld.store.reader import Store, open_store
+from wildworld.store import Store, open_store
 
 from ..split import store_identity
 from ._files import read_json, write_json
