@@ -292,7 +292,7 @@ def test_training_writes_a_complete_model_directory_without_pickles(trained, ben
 
 @pytest.mark.slow
 def test_training_on_a_small_store_beats_chance_clearly(tmp_path_factory):
-    """600 steps on 6 samples x 10 s at 160 x 96 (about a minute and a half on two cores): the
+    """1600 steps on 6 samples x 10 s at 160 x 96 (about a minute and a half on two cores): the
     held-out frames are recognised far more often than by always guessing the commonest action."""
     from scipy.stats import binom
 
@@ -303,8 +303,10 @@ def test_training_on_a_small_store_beats_chance_clearly(tmp_path_factory):
     root = tmp_path_factory.mktemp("learn")
     generate(root / "part", SynthOptions(samples=8, seconds=10, width=160, height=96, seed=11))
     convert([root / "part"], root / "store", ConvertOptions(), workers=2)
-    config = TrainConfig(epochs=4, steps_per_epoch=150, batch_size=16, min_count=4, holdout_fraction=0.25)
-    frames = train_recognizer(root / "store", root / "model", config).held_out["frames"]
+    # 32-pixel crops (the frames are 160 x 96: more would be upsampled) and one thread keep it short
+    config = TrainConfig(epochs=4, steps_per_epoch=400, batch_size=16, min_count=4, holdout_fraction=0.25,
+                         input_size=32, crop_size=38)
+    frames = train_recognizer(root / "store", root / "model", config, threads=1).held_out["frames"]
     support = [c["support"] for c in frames["per_class"]]
     n, correct = frames["items"], round(frames["top1"] * frames["items"])
     commonest = max(support) / n
@@ -397,6 +399,23 @@ def test_cuda_training_and_inference_agree_with_the_cpu(bench, trained, tmp_path
     cpu = Recognizer.load(trained["dir"], device="cpu").per_frame(frames, centres, sides=40.0)
     gpu = Recognizer.load(trained["dir"], device="cuda").per_frame(frames, centres, sides=40.0)
     np.testing.assert_allclose(gpu, cpu, atol=1e-3)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA answer")
+def test_the_cuda_benchmarks_exit_0_without_cuda_and_the_gpu_one_runs_its_code_on_the_cpu():
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    for script in ("recognizer_gpu.py", "recognizer_train.py"):
+        done = subprocess.run([sys.executable, str(root / "benchmarks" / script), "--device", "cuda"],
+                              capture_output=True, text=True, timeout=300, cwd=root / "benchmarks")
+        assert done.returncode == 0 and "CUDA is absent" in done.stdout, (script, done.stdout, done.stderr)
+    dry = subprocess.run([sys.executable, str(root / "benchmarks" / "recognizer_gpu.py"), "--device", "cpu", "--steps", "1",
+                          "--repeats", "1", "--batch", "4"], capture_output=True, text=True, timeout=300, cwd=root / "benchmarks")
+    assert dry.returncode == 0 and "per_frame frames/s" in dry.stdout, dry.stderr
+    rates = [float(v) for v in dry.stdout.splitlines()[-1].split()[-2:]]
+    assert all(r > 0 for r in rates), dry.stdout
 
 
 # -- the command line ------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ def train(
     exclude_split: Optional[List[Path]] = typer.Option(None, "--exclude-split", help="A split of this store whose case windows must not train (repeatable)."),
     min_count: int = typer.Option(TrainConfig.min_count, "--min-count", min=1, help="Training segments a key needs to be a class of its own."),
     workers: int = typer.Option(2, "--workers", min=0, help="Processes decoding and cropping video."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Torch threads for training (default: torch's; 1 is fastest on a shared or 2-core machine)."),
     json_output: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
 ) -> None:
     """Train the action recognizer (resumable: run the same command again), then measure it on
@@ -98,7 +99,7 @@ def train(
     bar, update = _bars()
     with bar:
         result = train_recognizer(store, out, config, exclude_splits=exclude_split or [], device=device,
-                                  workers=workers, progress=update)
+                                  workers=workers, threads=threads, progress=update)
     card = result.card
     if json_output:
         print_json(card)
