@@ -3,7 +3,7 @@ the CPU measured in the same run.
 
     python benchmarks/recognizer_gpu.py [--device cuda] [--batch 32] [--steps 20]
 
-Random clips of the default model's shape (8 crops of 32 x 32 pixels) through the same
+Random clips of the default model's shape (8 crops of 48 x 48 pixels) through the same
 ``ClipNet``, ``prepare_clips`` and AdamW step that ``train_recognizer`` runs, and the
 ``Recognizer.per_frame`` path on 81 frames (one WildBench case). Without CUDA it says so and
 exits 0; ``--device cpu`` runs the device code path on the CPU (a dry run of the script).
@@ -18,6 +18,8 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from _common import cuda_absent
 
 
 def _sync(device: torch.device) -> None:
@@ -73,11 +75,9 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    device = torch.device(args.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        print("CUDA is absent on this machine: nothing to measure (run this script on a CUDA machine; "
-              "--device cpu runs the same code path on the CPU). Exiting 0.")
+    if cuda_absent(args.device):
         return 0
+    device = torch.device(args.device)
     cpu = torch.device("cpu")
     rows = {"cpu (reference)": (train_rate(cpu, args.batch, args.steps), inference_rate(cpu, args.repeats))}
     if device.type != "cpu":

@@ -1,8 +1,5 @@
-"""File helpers of the recognizer: the one place that imports the atomic writer.
-
-``atomic_path`` lives in ``wildworld._atomic`` today and moves to ``wildworld.files``; this
-import is the only line to change when it does.
-"""
+"""The model directory's JSON and bytes, written atomically (``wildworld.files``) and read
+with one clear error per missing or broken file."""
 
 from __future__ import annotations
 
@@ -11,12 +8,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from wildworld.files import atomic_path, sha256_file
+from wildworld.files import atomic_path
 from wildworld.schemas import loads_strict
 
 from .errors import RecognizerError
 
-__all__ = ["atomic_path", "write_json", "read_json", "write_bytes", "sha256_file"]
+__all__ = ["write_json", "read_json", "write_bytes"]
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> None:

@@ -15,7 +15,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ._files import atomic_path, write_bytes, write_json
+from wildworld.files import atomic_path
+
+from ._files import write_bytes, write_json
 from .inference import Recognizer
 from .io import CARD_JSON, CARD_MARKDOWN, CONFUSION_PNG
 
@@ -79,7 +81,8 @@ def card_markdown(card: dict) -> str:
         f"balanced {_percent(frm['balanced'])}, group {_percent(frm['group'])}.  ",
         f"Training: {training['epochs_done']} epochs on {training['device']}, {seconds['training']:.0f} s of training "
         f"({seconds.get('training_cpu', 0):.0f} CPU s; + {seconds['annotations'] + seconds.get('crops', 0):.0f} s reading "
-        f"data, {seconds['evaluation']:.0f} s evaluating). Wall times count whatever else ran on the machine.",
+        f"data, {seconds['evaluation']:.0f} s evaluating; the whole run {seconds.get('total_this_run', 0):.0f} s wall, "
+        f"{seconds.get('cpu_this_run', 0):.0f} CPU s with its workers). Wall times count whatever else ran on the machine.",
         "",
         "## Data",
         "",

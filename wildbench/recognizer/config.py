@@ -17,8 +17,8 @@ DEFAULT_MARGIN = 1.25
 class TrainConfig:
     """What a training run does (saved in ``config.json``; a resumed run must match it)."""
 
-    epochs: int = 10
-    steps_per_epoch: int = 80
+    epochs: int = 20
+    steps_per_epoch: int = 200  # 20 x 200 x 32 clips: docs/recognizer.md#measured
     batch_size: int = 32
     learning_rate: float = 1e-2
     weight_decay: float = 1e-4
@@ -31,8 +31,8 @@ class TrainConfig:
     seed: int = 0
     clip_frames: int = 8
     frame_step: int = 2
-    input_size: int = 32
-    crop_size: int = 38
+    input_size: int = 48  # 32 loses the arm and weapon poses that tell attacks and skills apart
+    crop_size: int = 56
     crop_margin: float = DEFAULT_MARGIN
     widths: tuple[int, ...] = (48, 64, 128)
 

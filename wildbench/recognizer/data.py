@@ -32,7 +32,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from wildworld.data import WildWorldDataset
-from wildworld.store.reader import Store
+from wildworld.store import Store
 
 from ..answers import Visibility, joint_visibility
 

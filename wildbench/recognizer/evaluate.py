@@ -24,7 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
-from wildworld.store.reader import Store, open_store
+from wildworld.store import Store, open_store
 
 from ..split import store_identity
 from ._files import read_json

@@ -19,8 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
-from wildworld.store.extract import sha256_file
-from wildworld.store.reader import Store
+from wildworld.files import sha256_file
+from wildworld.store import Store
 
 from ..errors import SplitError
 from ..split import load_split, store_identity

@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._files import read_json, sha256_file
+from wildworld.files import sha256_file
+
+from ._files import read_json
 from .crops import CropTrack, crop_frames, crop_track
 from .errors import RecognizerError
 from .io import CONFIG_FILE, VOCABULARY_FILE, WEIGHTS_FILE, load_tensors

@@ -19,10 +19,12 @@ The whole run, one line per stage::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
+import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from wildworld.store.reader import Store, open_store
+from wildworld.store import Store, open_store
 
 from ..split import store_identity
 from ._files import read_json, write_json
@@ -49,7 +51,7 @@ from .io import CARD_JSON, CONFIG_FILE, VOCABULARY_FILE, WEIGHTS_FILE, save_tens
 from .model import ModelConfig, build_network, prepare_clips
 from .vocabulary import Vocabulary, build_vocabulary
 
-__all__ = ["TrainConfig", "TrainResult", "train_recognizer", "clip_weights", "Device"]  # TrainConfig: from .config
+__all__ = ["TrainConfig", "TrainResult", "train_recognizer", "clip_weights", "torch_threads", "Device"]  # TrainConfig: from .config
 
 Device = Literal["cpu", "cuda"]
 
@@ -94,6 +96,31 @@ def _finished(out: Path, config: TrainConfig, store: Store, exclusions) -> dict 
     same = (existing.get("training") == config.to_json() and data.get("store_identity") == store_identity(store.manifest)
             and [e.get("checksum") for e in data.get("exclusions", [])] == [e.checksum for e in exclusions])
     return read_json(out / CARD_JSON, what="model card") if same else None
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process (all threads) and of its finished children (the DataLoader
+    workers that decode and crop): what a run costs whatever else shares the machine."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None):
+    """Run the block with ``threads`` intra-op threads (None: leave torch's setting), then put
+    the setting back. On our shared 2 cores a training step of this small net took 3x longer with
+    two threads than with one (they wait for a busy core at every operation; docs/recognizer.md)."""
+    if threads is None:
+        yield
+        return
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise RecognizerError(f"threads={threads!r} must be an integer >= 1 (or None for torch's default)")
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def clip_weights(labels: np.ndarray, classes: int, *, balance: float) -> np.ndarray:
@@ -174,13 +201,24 @@ def _fit(network: torch.nn.Module, crops: list[np.ndarray], clips: ClipTable, la
 
 def train_recognizer(store: str | os.PathLike[str] | Store, out: str | os.PathLike[str],
                      config: TrainConfig = TrainConfig(), *, exclude_splits: Sequence[str | os.PathLike[str]] = (),
-                     device: Device | str = "cpu", workers: int = 0, progress: Progress | None = None) -> TrainResult:
+                     device: Device | str = "cpu", workers: int = 0, threads: int | None = None,
+                     progress: Progress | None = None) -> TrainResult:
     """Train a recognizer on ``store`` into the model directory ``out`` (resumes a killed run).
 
     ``exclude_splits``: splits of this store whose case windows must not train;
-    ``workers``: DataLoader processes that decode and crop video (0: in this process).
+    ``workers``: DataLoader processes that decode and crop video (0: in this process);
+    ``threads``: torch's intra-op threads for training and evaluation (None: torch's default;
+    1 is fastest on a shared or 2-core machine, docs/recognizer.md).
     """
-    wall = time.perf_counter()
+    with torch_threads(threads):
+        return _train(store, out, config, exclude_splits=exclude_splits, device=device, workers=workers,
+                      progress=progress)
+
+
+def _train(store: str | os.PathLike[str] | Store, out: str | os.PathLike[str], config: TrainConfig, *,
+           exclude_splits: Sequence[str | os.PathLike[str]], device: Device | str, workers: int,
+           progress: Progress | None) -> TrainResult:
+    wall, cpu = time.perf_counter(), _cpu_seconds()
     store = store if isinstance(store, Store) else open_store(store)
     out = Path(out)
     check_store(store)
@@ -242,6 +280,7 @@ def train_recognizer(store: str | os.PathLike[str] | Store, out: str | os.PathLi
                                   min_segment_frames=config.min_segment_frames, progress=progress)
     seconds["evaluation"] = time.perf_counter() - tic
     seconds["total_this_run"] = time.perf_counter() - wall
+    seconds["cpu_this_run"] = _cpu_seconds() - cpu  # with the reading workers; on a shared machine / cores = idle wall
     places = {"store": str(store.path.resolve()), "exclude_splits": [e.path for e in exclusions]}
     card = write_card(out, recognizer=recognizer, document=document, places=places, evaluation=evaluation,
                       loss=state["loss"], seconds=seconds, device=str(target), resumed_from_epoch=resumed,
