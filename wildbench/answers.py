@@ -23,10 +23,7 @@ on frame 0 or not (State Alignment's strided queries, Action Following's crops, 
 * ``tracked_slot`` () the skeleton slot index of the tracked player;
 * ``cf_actions`` (H, 5) the counterfactual action sequence (``wildbench.counterfactual``);
 * ``cf_player_joints`` (H, J, 3) the tracked player's joints in the counterfactual world
-  (synthetic stores, where it can be re-simulated; NaN elsewhere);
-* ``cf_camera`` (H, 11) the camera of the counterfactual world, as ``camera`` (the game's
-  camera follows its player, so it moves otherwise there; synthetic stores: re-simulated,
-  elsewhere the true camera): where Action Following looks for the player in a ``.cf.mp4``.
+  (synthetic stores, where it can be re-simulated; NaN elsewhere).
 
 Occlusion uses the depth video with a metres-per-code scale (see ``split.DepthScale``).
 """
@@ -59,7 +56,7 @@ def reliable_pairs(true_video: np.ndarray, query_uv: np.ndarray, track_uv: np.nd
 ANSWER_ARRAYS = ("camera", "camera_valid", "actions", "query_uv", "point_slot", "point_joint", "track_uv", "track_visible", "track_reliable", "joints")
 #: Arrays added in split version 1.1 (None in the answers of earlier splits).
 ANSWER_ARRAYS_1_1 = ("entity_slot", "entity_joint", "entity_uv", "entity_visible", "entity_joints", "tracked_slot",
-                     "cf_actions", "cf_player_joints", "cf_camera")
+                     "cf_actions", "cf_player_joints")
 
 
 @dataclass(frozen=True)
@@ -116,7 +113,6 @@ class CaseAnswer:
     tracked_slot: np.ndarray | None = None
     cf_actions: np.ndarray | None = None
     cf_player_joints: np.ndarray | None = None
-    cf_camera: np.ndarray | None = None
 
     @property
     def horizon(self) -> int:

@@ -422,7 +422,6 @@ def _add_counterfactuals(store: Store, chosen: list[tuple[_Candidate, CaseAnswer
         seed = [rules.seed, candidate.start, zlib.crc32(candidate.sample_id.encode())]
         cf = counterfactual_actions(answer.actions, choices, seed=np.random.default_rng(seed).integers(2**31), vocabulary=vocabulary)
         player = np.full((answer.horizon, int(answer.player_points.size), 3), np.nan, np.float32)
-        camera = answer.camera.copy()
         if script:
             from wildworld.synth import Script
             from wildworld.synth.annotate import entity_joints, skeleton_keys
@@ -435,10 +434,7 @@ def _add_counterfactuals(store: Store, chosen: list[tuple[_Candidate, CaseAnswer
             cf = played_actions(states, tracked, vocabulary)
             key = next(k for k, kind, slot in skeleton_keys(synthetic) if kind == "n" and slot == tracked)
             player = np.stack([entity_joints(synthetic, state)[key] for state in states]).astype(np.float32)
-            # the same intrinsics (the store's resolution), the counterfactual world's pose
-            camera[:, 4:7] = [state.camera_pos for state in states]
-            camera[:, 7:11] = [state.camera_rot for state in states]
-        out.append((candidate, dataclasses.replace(answer, cf_actions=cf, cf_player_joints=player, cf_camera=camera)))
+        out.append((candidate, dataclasses.replace(answer, cf_actions=cf, cf_player_joints=player)))
     return out
 
 

@@ -27,7 +27,8 @@ Definition (docs/wildbench.md#action-following):
    of the two videos should look more like its own conditioning than like the other's: the
    recognizer's probability of the video's own action above that of the other video's action
    (ties count half). ``cf_preference`` is the mean over both videos and all segments: 0.5 for a
-   model that ignores the actions (the same video twice), 1 when both videos follow their own.
+   model that ignores the actions (the same video twice: both videos are cropped at the same
+   place), 1 when both videos follow their own.
 
 Headline: the calibrated segment score and the calibrated timing score. Without a recognizer
 the metric is "not computed" (never a number); its version includes the recognizer's.
@@ -174,18 +175,19 @@ class _Scorer:
         return result
 
     def _counterfactual(self, case: CaseData, crops_gen: np.ndarray, frames: int) -> list[dict]:
-        """Per segment: does each video prefer its own action to the other video's?"""
+        """Per segment: does each video prefer its own action to the other video's?
+
+        Both videos are cropped at the same place (where the factual player should be), so
+        that the same video twice gives the same crops and exactly 0.5: the two players start
+        at the same spot, and a camera that follows its player keeps it near the same place
+        in the picture."""
         rec = self.recognizer
         answer = case.answer
         answer.require("cf_actions")
         frames = min(frames, len(case.cf_video))
         cf_actions = np.asarray(answer.cf_actions[:frames], np.float64)
-        camera = answer.cf_camera if answer.cf_camera is not None else answer.camera
-        joints = answer.cf_player_joints if answer.cf_player_joints is not None else answer.player_joints
-        joints = np.asarray(joints[:frames], np.float64)
-        if not np.isfinite(joints).any():  # not re-simulated (a real store): where the player starts
-            joints = np.asarray(answer.player_joints[:frames], np.float64)
-        crops_cf = self._crops(case.cf_video[:frames], np.asarray(camera[:frames], np.float64), joints)
+        crops_cf = self._crops(case.cf_video[:frames], np.asarray(answer.camera[:frames], np.float64),
+                               np.asarray(answer.player_joints[:frames], np.float64))
         out = []
         for start, stop in segment_bounds(np.asarray(answer.actions[:frames], np.float64)):
             start = max(start, 1)
