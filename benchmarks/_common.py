@@ -61,3 +61,15 @@ def interleaved(functions: dict[str, Callable[[], object]], repeats: int) -> dic
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def cuda_absent(device: str) -> bool:
+    """True (after saying so) when ``device`` asks for CUDA and this machine has none: a CUDA
+    benchmark then has nothing to measure and exits 0."""
+    import torch
+
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        print("CUDA is absent on this machine: nothing to measure (run this script on a CUDA machine; "
+              "--device cpu runs the same code path on the CPU). Exiting 0.")
+        return True
+    return False

@@ -75,3 +75,24 @@ def long_bench(tmp_path_factory):
     names = ("oracle", "frozen", "shuffled", "resim", "camera-follow")
     subs = {name: make_baseline(name, split, root / f"sub_{name}") for name in names}
     return {"root": root, "store": root / "store", "split_dir": root / "split", "split": split, "subs": subs}
+
+
+#: The Action Following tests' recognizer: trained on a store of its own, a few minutes on 2 cores.
+AF_TRAINING = {"samples": 6, "seconds": 20.0, "seed": 13}
+
+
+@pytest.fixture(scope="session")
+def af_recognizer(tmp_path_factory) -> Path:
+    """A recognizer trained on a synthetic store other than the benchmark's (``AF_TRAINING``)."""
+    from wildbench.recognizer import TrainConfig, train_recognizer
+    from wildworld.store.convert import convert
+    from wildworld.store.extract import ConvertOptions
+    from wildworld.synth import SynthOptions, generate
+
+    root = tmp_path_factory.mktemp("af_recognizer")
+    generate(root / "part", SynthOptions(samples=AF_TRAINING["samples"], seconds=AF_TRAINING["seconds"], width=320, height=180,
+                                         seed=AF_TRAINING["seed"]))
+    convert([root / "part"], root / "store", ConvertOptions(), workers=2)
+    train_recognizer(root / "store", root / "model", TrainConfig(epochs=10, steps_per_epoch=150, min_count=4, seed=0),
+                     workers=2, threads=1)
+    return root / "model"

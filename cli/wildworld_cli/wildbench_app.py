@@ -281,6 +281,10 @@ def leaderboard(
         console.print(f"wrote {escape(str(html_out))}")
 
 
+from .recognizer_commands import register as _register_recognizer  # noqa: E402
+_register_recognizer(app)
+
+
 def main() -> None:
     app()
 
