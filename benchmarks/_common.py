@@ -23,9 +23,9 @@ def wildbench_store() -> Path:
     the same data as the tests' ``bench`` fixture)."""
     from wildworld.store.convert import convert
     from wildworld.store.extract import ConvertOptions
-    from wildworld.synth import SynthOptions, generate
+    from wildworld.synth import GENERATOR_VERSION, SynthOptions, generate
 
-    root = cache_dir("wildbench_speed")
+    root = cache_dir(f"wildbench_speed_synth-{GENERATOR_VERSION}")  # another generator: other data
     if not (root / "store" / "manifest.json").exists():
         generate(root / "part", SynthOptions(samples=4, seconds=12, width=320, height=180, seed=5))
         convert([root / "part"], root / "store", ConvertOptions(), workers=2)
