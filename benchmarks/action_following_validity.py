@@ -39,21 +39,21 @@ def main() -> None:
 
     metric = get_metric("action_following")
     scorer = metric.setup(MetricEnv(recognizer=args.recognizer))
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        split = make_split(wildbench_store(), tmp / "split", SplitRules(cases=args.cases, horizon=81, seed=0))
-        names = ("oracle", "frozen", "shuffled", "resim")
-        subs = {name: make_baseline(name, split, tmp / name) for name in names}
-        store = split.open_store()
-        truth, videos, cf = {}, {name: {} for name in names}, {name: {} for name in names}
-        for case in split.cases:
-            with open_video(store.video(case.sample_id, "rgb")) as reader:
-                truth[case.case_id] = reader.get(range(case.start, case.start + case.horizon))
-            for name in names:
-                videos[name][case.case_id] = decode_submission(subs[name] / f"{case.case_id}.mp4", case.horizon, split.resolution)
-                path = subs[name] / f"{case.case_id}.cf.mp4"
-                if path.exists():
-                    cf[name][case.case_id] = decode_submission(path, case.horizon, split.resolution)
+    workdir = tempfile.TemporaryDirectory()  # removed at exit; the split's answers are read while scoring
+    tmp = Path(workdir.name)
+    split = make_split(wildbench_store(), tmp / "split", SplitRules(cases=args.cases, horizon=81, seed=0))
+    names = ("oracle", "frozen", "shuffled", "resim")
+    subs = {name: make_baseline(name, split, tmp / name) for name in names}
+    store = split.open_store()
+    truth, videos, cf = {}, {name: {} for name in names}, {name: {} for name in names}
+    for case in split.cases:
+        with open_video(store.video(case.sample_id, "rgb")) as reader:
+            truth[case.case_id] = reader.get(range(case.start, case.start + case.horizon))
+        for name in names:
+            videos[name][case.case_id] = decode_submission(subs[name] / f"{case.case_id}.mp4", case.horizon, split.resolution)
+            path = subs[name] / f"{case.case_id}.cf.mp4"
+            if path.exists():
+                cf[name][case.case_id] = decode_submission(path, case.horizon, split.resolution)
 
     def run(label: str, make, cf_make=None) -> dict:
         start = time.perf_counter()
