@@ -177,7 +177,8 @@ def evaluate(
                       resume=resume, device=device, weights=weights, recognizer=recognizer, store=store, progress=update)
     for name, metric in results.metrics.items():
         if not metric.computed:
-            console.print(escape(f"{name} {metric.version}: not computed ({metric.reason})"), highlight=False, style="yellow")
+            reason = metric.reason.removeprefix("not computed: ")  # metrics phrase their reasons as a whole sentence
+            console.print(escape(f"{name} {metric.version}: not computed ({reason})"), highlight=False, style="yellow")
             continue
         failed = f", {metric.summary['failed_cases']} failed" if metric.summary.get("failed_cases") else ""
         console.print(escape(f"{name} {metric.version} ({metric.summary['cases']} cases{failed}):"), highlight=False)
