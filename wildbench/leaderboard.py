@@ -187,7 +187,7 @@ def _board(track: str, docs: list[tuple[str, Results]]) -> Board:
         info = results["submission"]
         rows.append(Row(info["model"], info["version"], info.get("reference"), tuple(info["conditioning"]), scores, intervals,
                         overall, curves, buckets, measures,
-                        {n: m.reason or "" for n, m in results.metrics.items() if not m.computed},
+                        {n: (m.reason or "").removeprefix("not computed: ") for n, m in results.metrics.items() if not m.computed},
                         {n: m.failure_rate for n, m in results.metrics.items() if m.computed and m.failure_rate},
                         path, curve_measures))
     first = docs[0][1]["split"]
