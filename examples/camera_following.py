@@ -84,7 +84,7 @@ MODELS = {"camera-following": CameraFollowing, "yours": YourWorldModel}
 
 
 def run(model: WorldModel, inputs_dir: Path, split_dir: Path, out_dir: Path, *, references: list[str],
-        workers: int = 1, overwrite: bool = True) -> str:
+        workers: int = 1, overwrite: bool = True, metrics: list[str] | None = None) -> str:
     """Generate, submit, evaluate; return the leaderboard (Markdown) with ``references``."""
     inputs = wildbench.load_inputs(inputs_dir)
     slug = model.name.replace("-", "_")
@@ -94,7 +94,7 @@ def run(model: WorldModel, inputs_dir: Path, split_dir: Path, out_dir: Path, *, 
     report = wildbench.write_submission(submission, videos, inputs=inputs, model=model.name, version=model.version,
                                         conditioning=list(model.conditioning), overwrite=overwrite)
     print(f"wrote {submission}: {report.samples} cases, {len(report.warnings)} warnings", file=sys.stderr)
-    wildbench.evaluate(submission, split_dir, results, workers=workers)
+    wildbench.evaluate(submission, split_dir, results, workers=workers, metrics=metrics)
     paths = [str(results)] + [p for p in references if Path(p).resolve() != results.resolve()]
     rows, facts = wildbench.build_rows(paths)
     return wildbench.to_markdown(rows, facts)
@@ -105,11 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bench", type=Path, default=Path("out/demo/bench"), help="where ./demo.sh wrote the benchmark")
     parser.add_argument("--model", choices=sorted(MODELS), default="camera-following")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--metrics", default=None, help="families or metrics to evaluate, comma-separated (default: all)")
     args = parser.parse_args(argv)
     references = sorted(glob.glob(str(args.bench / "results_*.json")))
     try:
         table = run(MODELS[args.model](), args.bench / "inputs", args.bench / "split", args.bench,
-                    references=references, workers=args.workers)
+                    references=references, workers=args.workers,
+                    metrics=args.metrics.split(",") if args.metrics else None)
     except (wildbench.WildBenchError, NotImplementedError) as exc:  # a user mistake or the unfilled stub: one line
         print(f"error: {exc}", file=sys.stderr)
         return 2

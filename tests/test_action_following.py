@@ -69,6 +69,8 @@ def references(bench, scorer, videos):
 
 
 def test_the_recognizer_sees_the_truth_well_above_chance(references):
+    """Training learns, and what it learns carries to another store: the recognizer trained on
+    its own store recognises the benchmark's true clips far above chance."""
     summary = references["oracle"]["_summary"]
     assert summary["segments"] >= 15, summary["skipped_segments"]
     assert summary["ceiling"]["balanced_top1"] > summary["chance"] + 0.2, summary["ceiling"]

@@ -210,7 +210,7 @@ def test_the_long_track_evaluates_end_to_end_with_both_families(long_bench, tmp_
     assert results.track == "long" and results.metrics["explicit_state"].summary["cases_with_state"] == len(long_bench["split"].cases)
     assert results.metrics["state_alignment"].summary["masked_frames"] >= 0
     (board,) = build_boards(paths)
-    assert board.track == "long" and board.families == ["Explicit State", "State Alignment"]
+    assert board.track == "long" and board.families == ["State Alignment", "Explicit State"]
     rows = {row.model: row for row in board.rows}
     assert rows["camera-follow"].families["Explicit State"] > rows["frozen"].families["Explicit State"]
     assert rows["frozen"].curve_measures["Explicit State"] == "explicit_state/player_position_error"
