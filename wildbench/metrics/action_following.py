@@ -313,8 +313,7 @@ class ActionFollowing(MetricBase):
         if len(versions) > 1:
             raise WildBenchError(f"action_following: per-case results from {len(versions)} recognizers ({', '.join(sorted(versions))})")
         pooled = _pooled(per_case)
-        headline = [m.key for m in MEASURES]
-        intervals = _bootstrap(per_case, headline, seed=0)
+        intervals = _bootstrap(per_case, [m.key for m in MEASURES], seed=0)  # resampling cases
         buckets = frame_buckets(split.horizon, split.fps, seconds=CURVE_SECONDS)
         measures = {}
         for m in MEASURES:
