@@ -8,7 +8,7 @@ step, as ConvNeXt and ViT do: it shrinks the activations 16-fold at once, and on
 memory traffic of large activations, not the multiply-adds, is what costs), then three blocks
 of a temporal convolution (3 x 1 x 1) and a strided spatial one (1 x 3 x 3), each with batch
 norm and ReLU, global average pooling and one linear layer: ~0.18 M parameters, ~20 MMAC per
-clip at the default 8 x 48 x 48.
+clip at 8 x 48 x 48 (~36 MMAC at the default 8 x 64 x 64).
 
 ``ARCHITECTURE_VERSION`` changes whenever the same weights would give other numbers (layers,
 input preparation, crop geometry); a recognizer's ``version`` joins it with its weights'
@@ -41,8 +41,8 @@ class ModelConfig:
     crop_margin: float = DEFAULT_MARGIN
     clip_frames: int = 8
     frame_step: int = 2
-    input_size: int = 48  # pixels the network sees
-    crop_size: int = 56  # pixels cut per frame (the input plus room for jitter)
+    input_size: int = 64  # pixels the network sees
+    crop_size: int = 72  # pixels cut per frame (the input plus room for jitter)
     widths: tuple[int, ...] = (48, 64, 128)
     architecture: str = ARCHITECTURE
     architecture_version: str = ARCHITECTURE_VERSION
@@ -105,9 +105,9 @@ class ClipNet(nn.Module):
         super().__init__()
         w0, w1, w2 = config.widths
         self.features = nn.Sequential(
-            _unit(6, w0, (1, 4, 4), (1, 4, 4)),  # patchify: 48 -> 12 (32 -> 8)
-            _unit(w0, w0, (3, 1, 1), (1, 1, 1)), _unit(w0, w1, (1, 3, 3), (1, 2, 2)),  # 12 -> 6
-            _unit(w1, w1, (3, 1, 1), (2, 1, 1)), _unit(w1, w2, (1, 3, 3), (1, 2, 2)),  # T/2, 6 -> 3
+            _unit(6, w0, (1, 4, 4), (1, 4, 4)),  # patchify: 64 -> 16 (48 -> 12)
+            _unit(w0, w0, (3, 1, 1), (1, 1, 1)), _unit(w0, w1, (1, 3, 3), (1, 2, 2)),  # 16 -> 8
+            _unit(w1, w1, (3, 1, 1), (2, 1, 1)), _unit(w1, w2, (1, 3, 3), (1, 2, 2)),  # T/2, 8 -> 4
             _unit(w2, w2, (3, 1, 1), (2, 1, 1)),  # T/4
         )
         self.head = nn.Linear(w2, config.classes)
