@@ -105,8 +105,7 @@ def _frequency_thirds(counts: list[int]) -> list[str]:
 class _Scorer:
     """One worker's recognizer, loaded once (``ActionFollowing.setup``)."""
 
-    def __init__(self, metric: "ActionFollowing", recognizer) -> None:
-        self.metric = metric
+    def __init__(self, recognizer) -> None:
         self.recognizer = recognizer
         self.min_frames = max(MIN_SEGMENT_FRAMES, recognizer.min_frames)
         vocabulary = recognizer.vocabulary
@@ -141,6 +140,7 @@ class _Scorer:
         frame_class = np.array([-1 if (c := self._class_of(row)) is None else c for row in actions])
 
         segments, skipped = [], Counter()
+        gen_probabilities: dict[tuple[int, int], np.ndarray] = {}  # per segment, reused by the counterfactual track
         scored = {name: [None] * frames for name in crops}  # per frame: 1 agrees, 0 not, None not scored
         for start, stop in segment_bounds(actions):
             start = max(start, 1)  # frame 0 is the given frame
@@ -159,6 +159,8 @@ class _Scorer:
                                      "frequency": self.thirds[cls]}
             for name in ("gen", "true"):
                 p = rec.predict_crops(crops[name][start:stop])
+                if name == "gen":
+                    gen_probabilities[(start, stop)] = p
                 top = np.argsort(-p, kind="stable")[:5]
                 agree = per_frame[name][start:stop].argmax(axis=1) == cls
                 scored[name][start:stop] = [int(a) for a in agree]
@@ -171,10 +173,11 @@ class _Scorer:
             "skipped_segments": dict(skipped), "frames": frames, "frame_agreement": scored,
         }
         if case.cf_video is not None:
-            result["counterfactual"] = self._counterfactual(case, crops["gen"], frames)
+            result["counterfactual"] = self._counterfactual(case, crops["gen"], frames, gen_probabilities)
         return result
 
-    def _counterfactual(self, case: CaseData, crops_gen: np.ndarray, frames: int) -> list[dict]:
+    def _counterfactual(self, case: CaseData, crops_gen: np.ndarray, frames: int,
+                        known: dict[tuple[int, int], np.ndarray]) -> list[dict]:
         """Per segment: does each video prefer its own action to the other video's?
 
         Both videos are cropped at the same place (where the factual player should be), so
@@ -198,7 +201,7 @@ class _Scorer:
             other = rec.class_of(keys.most_common(1)[0][0]) if keys else None
             if own is None or other is None or own == other:
                 continue
-            p_own = rec.predict_crops(crops_gen[start:stop])
+            p_own = known[(start, stop)] if (start, stop) in known else rec.predict_crops(crops_gen[start:stop])
             p_cf = rec.predict_crops(crops_cf[start:stop])
             factual = 1.0 if p_own[own] > p_own[other] else 0.5 if p_own[own] == p_own[other] else 0.0
             counter = 1.0 if p_cf[other] > p_cf[own] else 0.5 if p_cf[other] == p_cf[own] else 0.0
@@ -300,7 +303,7 @@ class ActionFollowing(MetricBase):
     def setup(self, env: MetricEnv) -> _Scorer:
         if env.recognizer is None:
             raise WildBenchError("action_following: no recognizer given (--recognizer MODEL_DIR)")
-        return _Scorer(self, self._load(env))
+        return _Scorer(self._load(env))
 
     def score(self, case: CaseData) -> dict:
         raise WildBenchError("action_following scores through setup(env): it needs a recognizer")
