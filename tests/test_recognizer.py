@@ -403,9 +403,11 @@ def test_the_cuda_benchmarks_exit_0_without_cuda_and_the_gpu_one_runs_its_code_o
 def test_cli_trains_and_evaluates(bench, trained, tmp_path):
     out = tmp_path / "cli_model"
     result = runner.invoke(app, ["recognizer", "train", str(bench["store"]), "--out", str(out), "--epochs", "1",
-                                 "--steps-per-epoch", "2", "--min-count", "3", "--workers", "0"])
+                                 "--steps-per-epoch", "2", "--min-count", "3", "--workers", "0", "--input-size", "32"])
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output and (out / "model_card.json").exists()
+    model = json.loads((out / "config.json").read_text())["model"]
+    assert (model["input_size"], model["crop_size"]) == (32, 36)  # the crop: the input + 1/8 for the jitter
     result = runner.invoke(app, ["recognizer", "eval", str(trained["dir"]), str(bench["store"]), "--workers", "0", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -420,6 +422,8 @@ def test_cli_trains_and_evaluates(bench, trained, tmp_path):
     (["train", "{store}", "--out", "{tmp}/m", "--device", "tpu"], "device"),
     (["train", "{store}", "--out", "{tmp}/m", "--exclude-split", "{tmp}"], "no split here"),
     (["eval", "{tmp}", "{store}"], "config.json"),
+    (["train", "{store}", "--out", "{tmp}/m", "--input-size", "40"], "multiple of 16"),
+    (["train", "{store}", "--out", "{tmp}/m", "--input-size", "48", "--crop-size", "40"], "smaller than --input-size"),
 ])
 def test_cli_bad_input_is_one_line(bench, tmp_path, arguments, message):
     if message == "cuda" and torch.cuda.is_available():

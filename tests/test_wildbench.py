@@ -338,7 +338,7 @@ def test_leaderboard_refuses_mixed_splits(bench, tmp_path):
     result = runner.invoke(app, ["leaderboard", str(path), str(tmp_path / "b.json")])
     assert result.exit_code == 2 and "different splits" in result.output
     other = json.loads(path.read_text())
-    other["metrics"]["state_alignment"]["version"] = "2.0+lk-0.9"  # the same metric, another tracker version
+    other["metrics"]["state_alignment"]["version"] = "2.1+lk-0.9"  # the same metric, another tracker version
     (tmp_path / "c.json").write_text(json.dumps(other))
     result = runner.invoke(app, ["leaderboard", str(path), str(tmp_path / "c.json")])
     assert result.exit_code == 2 and "different versions" in result.output and "c.json" in result.output

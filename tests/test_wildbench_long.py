@@ -65,11 +65,18 @@ def test_state_alignment_ranks_the_oracle_above_every_reference_in_every_second(
             assert curves[name][b] is not None and curves["oracle"][b] > curves[name][b] + 0.2, (b, name, curves)
         assert abs(curves["frozen"][b]) < 0.02  # holding still reads 0 by construction
     assert skill["oracle"]["mean"] > 0.85 and skill["oracle"]["ci95"][0] > 0.8
-    # A world that moves wrongly is worse than one that holds still (measured: resim about
-    # -0.6, shuffled -0.6; docs/long-horizon.md): a wrong motion adds its own error.
-    assert skill["resim"]["mean"] < 0.0 and skill["shuffled"]["mean"] < 0.0
+    # oracle > resim > frozen: the right scene moving under the wrong actions gets a little of
+    # the true motion (its first second above all), holding still none.
+    assert skill["oracle"]["mean"] > skill["resim"]["mean"] > skill["frozen"]["mean"], skill
+    assert skill["resim"]["ci95"][0] > skill["frozen"]["mean"], skill
+    # Per second: never below holding still, and above it in most seconds (measured: 19 of 20;
+    # in one second none of resim's moving points lands within delta of the truth, a tie at 0).
+    assert all(curves["resim"][b] > curves["frozen"][b] - 1e-3 for b in scored), curves
+    assert sum(curves["resim"][b] > curves["frozen"][b] + 0.005 for b in scored) >= 0.8 * len(scored), curves
+    assert skill["resim"]["mean"] < 0.3 and skill["shuffled"]["mean"] < 0.3, skill  # moving wrongly is far from the truth
     accuracy = {name: s["measures"]["position_accuracy"]["mean"] for name, s in sa_references.items()}
-    assert accuracy["oracle"] > max(accuracy["frozen"], accuracy["resim"], accuracy["shuffled"])
+    assert accuracy["oracle"] > accuracy["resim"] > 0.005 > accuracy["frozen"], accuracy  # re-encoding moves a few points
+    assert accuracy["oracle"] > accuracy["shuffled"], accuracy
 
 
 def test_the_oracle_keeps_its_usable_horizon_and_frozen_has_none(sa_references):

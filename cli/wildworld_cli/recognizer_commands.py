@@ -15,7 +15,7 @@ from rich.table import Table
 
 from wildbench.recognizer.config import TrainConfig  # torch-free: `wildbench --help` stays quick
 
-from ._common import App, console, friendly, print_json, progress_bar
+from ._common import App, console, fail, friendly, print_json, progress_bar
 
 __all__ = ["register", "app"]
 
@@ -80,6 +80,8 @@ def train(
     seed: int = typer.Option(0, "--seed", help="Same store, settings and seed: the same model."),
     exclude_split: Optional[List[Path]] = typer.Option(None, "--exclude-split", help="A split of this store whose case windows must not train (repeatable)."),
     min_count: int = typer.Option(TrainConfig.min_count, "--min-count", min=1, help="Training segments a key needs to be a class of its own."),
+    input_size: Optional[int] = typer.Option(None, "--input-size", min=16, help=f"Pixels per side of the network's crops, a multiple of 16 (default {TrainConfig.input_size}; smaller trains faster and recognises less)."),
+    crop_size: Optional[int] = typer.Option(None, "--crop-size", min=8, help="Pixels per side crops are cut at, for the position jitter (default: the input size + 1/8)."),
     workers: int = typer.Option(2, "--workers", min=0, help="Processes decoding and cropping video."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Torch threads for training (default: torch's; 1 is fastest on a shared or 2-core machine)."),
     json_output: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
@@ -92,10 +94,21 @@ def train(
       wildbench recognizer train STORE --out MODEL_DIR --exclude-split SPLIT
 
       wildbench recognizer train STORE --out MODEL_DIR --epochs 20 --device cuda
+
+      wildbench recognizer train STORE --out MODEL_DIR --input-size 48 --epochs 6   # a quick, weaker judge
     """
     from wildbench.recognizer import train_recognizer
 
-    config = TrainConfig(epochs=epochs, steps_per_epoch=steps_per_epoch, seed=seed, min_count=min_count)
+    size = {}
+    if input_size is not None or crop_size is not None:
+        side = input_size if input_size is not None else TrainConfig.input_size
+        crop = crop_size if crop_size is not None else side + side // 8
+        if side % 16:
+            raise fail(f"--input-size {side}: must be a multiple of 16 (the network's stem takes 4 x 4 patches, then halves twice)")
+        if crop < side:
+            raise fail(f"--crop-size {crop}: smaller than --input-size {side} (crops are cut at least as large as the input)")
+        size = {"input_size": side, "crop_size": crop}
+    config = TrainConfig(epochs=epochs, steps_per_epoch=steps_per_epoch, seed=seed, min_count=min_count, **size)
     bar, update = _bars()
     with bar:
         result = train_recognizer(store, out, config, exclude_splits=exclude_split or [], device=device,

@@ -18,12 +18,21 @@ Definition (docs/long-horizon.md#state-alignment-v2; every constant below is par
    oracle run is within ``RELIABLE_PX`` (4 px at 256 x 256) of the true projection: the pairs
    on which the tracker can judge motion at all. A bucket needs ``MIN_BUCKET_PAIRS`` of them.
    Invalid-camera frames are never scored (``masked_frames`` counts them).
-5. **Accuracy** (TAP-Vid): coordinates scaled to 256 x 256, the mean over delta in
-   {1, 2, 4, 8, 16} px of the fraction of scored pairs within delta of the true projection;
-   for the submission, the frozen run and the oracle run alike, on the same pairs. A case's
-   accuracy is the mean over its scored buckets (each second counts equally).
+5. **Moving-point accuracy** (TAP-Vid's <delta accuracy, on what moves): coordinates scaled
+   to 256 x 256; for each delta in {1, 2, 4, 8, 16} px, a scored pair *moves at delta* when
+   the true joint is at least delta from its query position, or the run's point is; the
+   run's value at delta is the fraction of the pairs that move at delta on which it is
+   within delta of the truth (a Jaccard-style count: pairs where neither the truth nor the
+   run moved are true negatives, left out, because they would pay any video for holding
+   still). The bucket's accuracy is the mean over the deltas at which at least
+   ``MIN_BUCKET_PAIRS`` true joints move (none: nothing moved, the bucket is not scored);
+   for the submission, the frozen run and the oracle run alike, on the same pairs and
+   deltas. The frozen run scores 0 by construction (every pair that moves is a true joint it
+   left behind). A case's accuracy is the mean over its scored buckets (each second counts
+   equally).
 6. **Skill** (the headline): ``(submission - frozen) / (oracle - frozen)``, so that holding
-   still reads 0 and the truth 1 (negative: worse than holding still). Over a split it is a
+   still reads 0 and the truth 1 (a video that moves wrongly scores near 0: its points land
+   within delta of the truth only by chance). Over a split it is a
    *ratio of means*: the mean submission, frozen and oracle accuracies over the cases (per
    bucket for the curve, over the case scores for the number). A per-case skill is reported
    only where the case's oracle-frozen gap is at least ``MIN_CASE_GAP``, a per-case bucket
@@ -88,6 +97,20 @@ def _accuracy(distance: np.ndarray, mask: np.ndarray) -> float | None:
     return float(np.mean([(d < delta).mean() for delta in THRESHOLDS]))
 
 
+def _moving_accuracy(run: np.ndarray, held: np.ndarray, truth: np.ndarray, moved: np.ndarray, mask: np.ndarray,
+                     deltas: list[float], size: tuple[int, int]) -> float:
+    """Moving-point accuracy of one run (rule 5): the mean over ``deltas`` of the fraction of the
+    pairs that move at delta (the true joint, or the run's point, at least delta from the query)
+    on which the run is within delta of the truth."""
+    error = _distance(run, truth, size)
+    travelled = _distance(run, held, size)
+    values = []
+    for delta in deltas:
+        moving = mask & ((moved >= delta) | (travelled >= delta))
+        values.append(float((moving & (error < delta)).sum() / moving.sum()))
+    return float(np.mean(values))
+
+
 def position_accuracy(pred: np.ndarray, truth: np.ndarray, visible: np.ndarray, size: tuple[int, int]) -> float | None:
     """TAP-Vid <delta^x over (T, P) pairs: ``pred``/``truth`` (T, P, 2) pixels of a ``size`` image."""
     mask = visible & np.isfinite(truth).all(-1)
@@ -115,12 +138,13 @@ def _survival(distance: np.ndarray, mask: np.ndarray) -> float | None:
 
 SKILL = Measure(
     key="skill", label="skill", direction="higher", best=1.0, worst=0.0,
-    text="(submission - frozen) / (oracle - frozen) of strided-query accuracy, a ratio of means over the split: "
-         "0 = holding still, 100 = the truth (negative skill, worse than holding still, scores 0)",
+    text="(submission - frozen) / (oracle - frozen) of strided-query moving-point accuracy, a ratio of means over the split: "
+         "0 = holding still, 100 = the truth",
 )
 ACCURACY = Measure(
-    key="position_accuracy", label="position accuracy (strided)", direction="higher", best=1.0, worst=0.0, headline=False,
-    text="100 x mean TAP-Vid position accuracy (<delta, delta in 1,2,4,8,16 px at 256 px) of 1 s strided queries, buckets count equally",
+    key="position_accuracy", label="moving-point accuracy (strided)", direction="higher", best=1.0, worst=0.0, headline=False,
+    text="100 x mean TAP-Vid <delta accuracy (delta in 1,2,4,8,16 px at 256 px) of 1 s strided queries, over the pairs that move "
+         "at delta (the true joint or the video's point at least delta from its query); buckets count equally",
 )
 USABLE = Measure(
     key="usable_horizon", label="usable horizon H*", direction="higher", best=1.0, worst=0.0, headline=False,
@@ -139,7 +163,7 @@ SURVIVAL = Measure(
 @dataclass(frozen=True)
 class StateAlignment(MetricBase):
     name: str = "state_alignment"
-    version: str = "2.0"
+    version: str = "2.1"
     family: str = "State Alignment"
     description: str = "strided-query point tracking of the true joints (player and monsters): skill between holding still and the truth"
     requires: frozenset[str] = field(default=frozenset({
@@ -197,9 +221,13 @@ class StateAlignment(MetricBase):
                 sub_acc.append(None), frozen_acc.append(None), oracle_acc.append(None)
                 continue
             held = np.broadcast_to(uv[query, points], truth.shape)
-            sub_acc.append(_accuracy(_distance(tracks[1:], truth0, size), mask))
-            frozen_acc.append(_accuracy(_distance(held, truth0, size), mask))
-            oracle_acc.append(_accuracy(_distance(reference[1:], truth0, size), mask))
+            distance_moved = _distance(held, truth0, size)  # how far each true joint is from its query
+            deltas = [d for d in THRESHOLDS if int((mask & (distance_moved >= d)).sum()) >= MIN_BUCKET_PAIRS]
+            if not deltas:  # nothing moved at any threshold: no motion to judge
+                sub_acc.append(None), frozen_acc.append(None), oracle_acc.append(None)
+                continue
+            for run, out in ((tracks[1:], sub_acc), (held, frozen_acc), (reference[1:], oracle_acc)):
+                out.append(_moving_accuracy(run, held, truth0, distance_moved, mask, deltas, size))
         scored = [i for i, value in enumerate(sub_acc) if value is not None]
         mean = (lambda values: float(np.mean([values[i] for i in scored])) if scored else None)
         score, frozen, oracle = mean(sub_acc), mean(frozen_acc), mean(oracle_acc)
