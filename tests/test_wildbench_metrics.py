@@ -237,3 +237,22 @@ def test_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_moving_point_accuracy_leaves_out_what_nothing_moved_and_counts_lost_points():
+    from wildbench.metrics.state_alignment import _moving_accuracy
+
+    size = (256, 256)
+    held = np.zeros((1, 4, 2))
+    truth = np.array([[[0.0, 0.0], [0.0, 0.0], [10.0, 0.0], [10.0, 0.0]]])  # two joints still, two moved 10 px
+    mask = np.ones((1, 4), bool)
+    moved = np.linalg.norm(truth - held, axis=-1)
+    right = _moving_accuracy(truth.copy(), held, truth, moved, mask, [4.0], size)
+    still = _moving_accuracy(held, held, truth, moved, mask, [4.0], size)
+    lost = truth.copy()
+    lost[0, 0] = np.nan  # a still joint's point lost by the tracker: it moved, and it is wrong
+    assert right == 1.0 and still == 0.0  # the two still joints count for neither
+    assert _moving_accuracy(lost, held, truth, moved, mask, [4.0], size) == pytest.approx(2 / 3)
+    spurious = truth.copy()
+    spurious[0, 1] = [8.0, 0.0]  # a still joint moved by the video: counted, and wrong
+    assert _moving_accuracy(spurious, held, truth, moved, mask, [4.0], size) == pytest.approx(2 / 3)

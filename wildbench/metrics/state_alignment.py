@@ -103,7 +103,7 @@ def _moving_accuracy(run: np.ndarray, held: np.ndarray, truth: np.ndarray, moved
     pairs that move at delta (the true joint, or the run's point, at least delta from the query)
     on which the run is within delta of the truth."""
     error = _distance(run, truth, size)
-    travelled = _distance(run, held, size)
+    travelled = np.nan_to_num(_distance(run, held, size), nan=np.inf)  # a lost point (NaN) did not hold still
     values = []
     for delta in deltas:
         moving = mask & ((moved >= delta) | (travelled >= delta))
