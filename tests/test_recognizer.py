@@ -114,6 +114,60 @@ def test_balanced_sampling_draws_every_class_alike():
     assert half[0] > half[1] > half[2] and half[0] / half[2] == pytest.approx(np.sqrt(90))
 
 
+
+def _assembled(erase: float, seed: int = 1) -> np.ndarray:
+    from wildbench.recognizer.clips import ClipTable
+    from wildbench.recognizer.train import _assemble
+
+    rng = np.random.default_rng(0)
+    crops = [rng.integers(0, 256, (200, 72, 72, 3), dtype=np.uint8)]  # noise: no flat patch by chance
+    n = 64
+    clips = ClipTable(np.zeros(n, np.int64), rng.integers(20, 180, n), np.zeros((n, 2), np.int64), np.zeros(n, np.int64),
+                      np.zeros(n, np.int64), np.full(n, 200), ("a",))
+    model = ModelConfig(classes=3, body_radius=1.0)
+    return _assemble(crops, clips, np.arange(n), np.random.default_rng(seed), TrainConfig(erase=erase), model)
+
+
+def _flat_rectangle(clip: np.ndarray) -> tuple[int, int] | None:
+    """(height, width) of the one-colour rectangle that stays put on every frame of a clip of
+    noise (nothing else in it is the same on all frames), else None."""
+    still = (clip == clip[0]).all(axis=(0, 3))
+    rows, cols = np.flatnonzero(still.any(axis=1)), np.flatnonzero(still.any(axis=0))
+    if not len(rows):
+        return None
+    box = clip[0, rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    assert still[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].all() and (box == box[0, 0]).all()  # one flat rectangle
+    return len(rows), len(cols)
+
+
+def test_occlusion_augmentation_puts_one_flat_rectangle_on_every_frame_of_a_clip():
+    size = ModelConfig(classes=3, body_radius=1.0).input_size
+    never, always = _assembled(erase=0.0), _assembled(erase=1.0)
+    assert all(_flat_rectangle(clip) is None for clip in never)
+    shapes = [_flat_rectangle(clip) for clip in always]
+    assert all(shape is not None for shape in shapes)
+    areas = np.array([h * w for h, w in shapes]) / size**2
+    assert areas.min() >= 0.015 and areas.max() <= 0.16 and areas.std() > 0.01  # 2-15% of the picture, varied
+    half = _assembled(erase=0.5)
+    assert 16 < sum(_flat_rectangle(clip) is not None for clip in half) < 48
+    with pytest.raises(RecognizerError, match="erase"):
+        TrainConfig(erase=1.5)
+
+
+def test_network_input_is_rgb_and_frame_differences_in_channels_last_layout():
+    from wildbench.recognizer.model import prepare_clips
+
+    config = ModelConfig(classes=3, body_radius=1.0)
+    crops = torch.randint(0, 256, (2, config.clip_frames, config.input_size, config.input_size, 3), dtype=torch.uint8)
+    x = prepare_clips(crops, config)
+    rgb = crops.permute(0, 4, 1, 2, 3).float() / 255.0 - 0.5
+    assert x.shape == (2, 6, config.clip_frames, config.input_size, config.input_size)
+    assert x.is_contiguous(memory_format=torch.channels_last_3d)
+    assert torch.equal(x[:, :3], rgb)
+    assert torch.equal(x[:, 3:, 0], torch.zeros_like(x[:, 3:, 0]))
+    assert torch.equal(x[:, 3:, 1:], rgb[:, :, 1:] - rgb[:, :, :-1])
+
+
 # -- exclusion maths -------------------------------------------------------------------------------
 
 @settings(max_examples=200, deadline=None)

@@ -27,6 +27,7 @@ class TrainConfig:
     balance: float = 1.0  # a class is drawn with weight count ** (1 - balance): 1 every class alike, 0 as they come
     holdout_fraction: float = 0.2
     segment_clamp: float = 0.5  # share of clips shown as predict() sees a segment (edges repeated)
+    erase: float = 0.0  # share of training clips with one occluding rectangle (0.5 measured worse: docs/recognizer.md#measured)
     min_segment_frames: int = 8  # held-out segments shorter than this are not scored
     seed: int = 0
     clip_frames: int = 8
@@ -43,7 +44,8 @@ class TrainConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise RecognizerError(f"{name}={value!r} must be an integer >= 1")
         for name, low, high in (("learning_rate", 0, None), ("weight_decay", 0, None), ("label_smoothing", 0, 1),
-                                ("balance", 0, 1), ("holdout_fraction", 0, 1), ("segment_clamp", 0, 1)):
+                                ("balance", 0, 1), ("holdout_fraction", 0, 1), ("segment_clamp", 0, 1),
+                                ("erase", 0, 1)):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < low or (high is not None and value > high):
                 raise RecognizerError(f"{name}={value!r} must be a number in [{low}, {high if high is not None else 'inf'}]")

@@ -143,7 +143,8 @@ def _learning_rate(config: TrainConfig, step: int, total: int) -> float:
 def _assemble(crops: list[np.ndarray], clips: ClipTable, picks: np.ndarray, rng: np.random.Generator,
               config: TrainConfig, model: ModelConfig) -> np.ndarray:
     """(B, T, S, S, 3) uint8 training clips: clamped to the segment for some, jittered in
-    position (within the crop's context) and in brightness and contrast."""
+    position (within the crop's context) and in brightness and contrast, an occluding rectangle
+    on some."""
     frames = clips.centre[picks, None] + np.asarray(model.offsets)[None, :]
     clamp = rng.random(len(picks)) < config.segment_clamp
     bounded = np.clip(frames, clips.segment_start[picks, None], clips.segment_stop[picks, None] - 1)
@@ -153,10 +154,23 @@ def _assemble(crops: list[np.ndarray], clips: ClipTable, picks: np.ndarray, rng:
     gain = rng.uniform(0.75, 1.25, size=len(picks)).astype(np.float32)
     bias = rng.uniform(-20, 20, size=len(picks)).astype(np.float32)
     size = model.input_size
+    # occlusion: one rectangle (2-15% of the picture, aspect 1:2 to 2:1, a flat random colour) at
+    # the same place on every frame of the clip, as a monster's leg or a wall in front of the player
+    # (drawn only when enabled: with erase=0 the random stream, and so the model, is the one without it)
+    erase = rng.random(len(picks)) < config.erase if config.erase > 0 else np.zeros(len(picks), dtype=bool)
+    if erase.any():
+        area = rng.uniform(0.02, 0.15, size=len(picks)) * size * size
+        aspect = np.exp(rng.uniform(np.log(0.5), np.log(2.0), size=len(picks)))
+        heights = np.clip(np.round(np.sqrt(area * aspect)), 1, size).astype(np.int64)
+        widths = np.clip(np.round(np.sqrt(area / aspect)), 1, size).astype(np.int64)
+        tops, lefts = rng.integers(0, size - heights + 1), rng.integers(0, size - widths + 1)
+        colours = rng.integers(0, 256, size=(len(picks), 3))
     out = np.empty((len(picks), model.clip_frames, size, size, 3), np.uint8)
     for b, pick in enumerate(picks):
         block = crops[clips.sample[pick]][frames[b], dy[b] : dy[b] + size, dx[b] : dx[b] + size]
         out[b] = np.clip(block.astype(np.float32) * gain[b] + bias[b], 0, 255)
+        if erase[b]:
+            out[b, :, tops[b] : tops[b] + heights[b], lefts[b] : lefts[b] + widths[b]] = colours[b]
     return out
 
 
