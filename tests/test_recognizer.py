@@ -114,7 +114,6 @@ def test_balanced_sampling_draws_every_class_alike():
     assert half[0] > half[1] > half[2] and half[0] / half[2] == pytest.approx(np.sqrt(90))
 
 
-
 def _assembled(erase: float, seed: int = 1) -> np.ndarray:
     from wildbench.recognizer.clips import ClipTable
     from wildbench.recognizer.train import _assemble

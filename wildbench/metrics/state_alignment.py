@@ -217,13 +217,11 @@ class StateAlignment(MetricBase):
             mask = seen & reliable & np.isfinite(truth).all(-1)
             count = int(mask.sum())
             pairs.append(count)
-            if count < MIN_BUCKET_PAIRS:
-                sub_acc.append(None), frozen_acc.append(None), oracle_acc.append(None)
-                continue
             held = np.broadcast_to(uv[query, points], truth.shape)
             distance_moved = _distance(held, truth0, size)  # how far each true joint is from its query
+            # Too few scored pairs, or nothing moved at any threshold: no motion to judge.
             deltas = [d for d in THRESHOLDS if int((mask & (distance_moved >= d)).sum()) >= MIN_BUCKET_PAIRS]
-            if not deltas:  # nothing moved at any threshold: no motion to judge
+            if count < MIN_BUCKET_PAIRS or not deltas:
                 sub_acc.append(None), frozen_acc.append(None), oracle_acc.append(None)
                 continue
             for run, out in ((tracks[1:], sub_acc), (held, frozen_acc), (reference[1:], oracle_acc)):
