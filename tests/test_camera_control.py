@@ -1,15 +1,17 @@
 """Camera Control validity: the truth's camera is recovered closely, wrong cameras score far
 worse, and growing camera errors cost monotonically.
 
-SfM is the expensive part (~5-10 s per video): every video the tests score is scored once, in
+SfM is the expensive part (~10-20 s per video): every video the tests score is scored once, in
 one module-scoped pool of two processes (``runs``), on the first ``CASES`` cases whose true
-camera travels ``TEST_PATH`` metres (enough for ATE to mean something, not so fast that frames
-two apart barely overlap).
+camera travels ``TEST_PATH`` metres.
 
-SfM on a low-parallax window occasionally breaks (a few keyframes registered with wrong
-rotations: docs/metrics-camera-and-quality.md#known-limits). The degradation sweeps therefore
-compare the median over the cases at each level; the benchmark's own summary is the mean over
-all cases, where such breaks are a small part.
+Why 9.5-15 m: SfM on a window with little parallax for its content can break (a few keyframes
+registered with wrong rotations: docs/metrics-camera-and-quality.md#known-limits), and on such
+a window the outcome is chaotic: the same oracle video of this bench's case wb0003 (8.9 m)
+scored ATE 0.0056 in one process and 0.092 (12 deg/step) in another, from nothing but what the
+parent process had done before it forked. Three cases cannot absorb a break, in a mean or a
+median, so the tests use cases SfM reconstructs the same way in both (0.003-0.008 of the path).
+The benchmark's own summary is the mean over all its cases, where a break is one case of many.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from wildbench.runner import decode_submission  # noqa: E402
 from wildworld import project_points  # noqa: E402
 
 CASES = 3
-TEST_PATH = (2.0, 15.0)  # metres
+TEST_PATH = (9.5, 15.0)  # metres
 PAN_DEG_PER_FRAME = (0.0, 0.3, 0.6)
 FREEZE_AT = (81, 60, 40, 20)
 
@@ -109,10 +111,6 @@ def _mean(runs, chosen, kind, level, key) -> float:
     return float(np.mean([runs["results"][(kind, level, c.case_id)][key] for c in chosen]))
 
 
-def _median(runs, chosen, kind, level, key) -> float:
-    return float(np.median([runs["results"][(kind, level, c.case_id)][key] for c in chosen]))
-
-
 def test_the_true_camera_is_recovered_and_wrong_cameras_score_far_worse(runs, chosen):
     metric = get_metric("camera_control")
     oracle = {k: _mean(runs, chosen, "reference", "oracle", k) for k in ("ate_fraction", "rpe_rotation_deg")}
@@ -135,13 +133,15 @@ def test_the_true_camera_is_recovered_and_wrong_cameras_score_far_worse(runs, ch
 
 
 def test_a_growing_false_pan_raises_rotation_error_monotonically(runs, chosen):
-    errors = [_median(runs, chosen, "pan", rate, "rpe_rotation_deg") for rate in PAN_DEG_PER_FRAME]
+    errors = [_mean(runs, chosen, "pan", rate, "rpe_rotation_deg") for rate in PAN_DEG_PER_FRAME]
     assert all(a < b for a, b in zip(errors, errors[1:])), errors
     assert errors[-1] > 0.5 * PAN_DEG_PER_FRAME[-1]  # most of the false turn is measured
 
 
 def test_freezing_earlier_raises_ate_monotonically(runs, chosen):
-    errors = [_median(runs, chosen, "freeze", at, "ate_fraction") for at in FREEZE_AT]
+    # The mean, as the benchmark summarises: per case, ATE after the similarity alignment can
+    # saturate once most of the window is frozen (0.137 at 40 and 0.138 at 20 on wb0004).
+    errors = [_mean(runs, chosen, "freeze", at, "ate_fraction") for at in FREEZE_AT]
     assert all(a < b for a, b in zip(errors, errors[1:])), errors
     frozen_tail = runs["results"][("freeze", 40, chosen[0].case_id)]
     assert frozen_tail["pose_sources"]["repeat"] >= 40  # frames after the freeze keep the camera where it stopped
