@@ -228,9 +228,25 @@ def test_evaluate_refuses_bad_outputs_before_any_work(bench, tmp_path):
     assert not list(again.glob("*.wwtmp-*")) and check_submission(again, bench["split"]).ok
 
 
-def test_damaged_cache_entries_are_recomputed_on_resume(bench, tmp_path):
-    out = tmp_path / "r.json"
-    clean = evaluate(bench["subs"]["frozen"], bench["split_dir"], out)
+@pytest.fixture(scope="module")
+def frozen_run(bench, tmp_path_factory) -> tuple[Path, dict]:
+    """One default evaluation of the frozen submission (every family that needs no recognizer,
+    one worker), made once: the tests below copy its results and cache before changing them."""
+    out = tmp_path_factory.mktemp("frozen_run") / "r.json"
+    return out, evaluate(bench["subs"]["frozen"], bench["split_dir"], out, workers=1)
+
+
+def _copy_run(frozen_run, tmp_path: Path) -> Path:
+    source, _ = frozen_run
+    out = tmp_path / source.name
+    shutil.copy(source, out)
+    shutil.copytree(source.with_name(source.name + ".cache"), out.with_name(out.name + ".cache"))
+    return out
+
+
+def test_damaged_cache_entries_are_recomputed_on_resume(bench, frozen_run, tmp_path):
+    out = _copy_run(frozen_run, tmp_path)
+    clean = frozen_run[1]
     cache = tmp_path / "r.json.cache"
     entries = sorted(cache.iterdir())
     edited = json.loads(entries[0].read_text())
@@ -245,9 +261,8 @@ def test_damaged_cache_entries_are_recomputed_on_resume(bench, tmp_path):
     assert resumed["cases"] == clean["cases"]
 
 
-def test_leaderboard_refuses_edited_duplicated_or_out_of_range_results(bench, tmp_path):
-    path = tmp_path / "a.json"
-    evaluate(bench["subs"]["frozen"], bench["split_dir"], path)
+def test_leaderboard_refuses_edited_duplicated_or_out_of_range_results(frozen_run, tmp_path):
+    path = _copy_run(frozen_run, tmp_path)
     doc = json.loads(path.read_text())
     edited = json.loads(json.dumps(doc))
     edited["metrics"]["state_alignment"]["measures"]["position_accuracy"]["mean"] = 5.0
@@ -264,9 +279,9 @@ def test_leaderboard_refuses_edited_duplicated_or_out_of_range_results(bench, tm
         assert "Traceback" not in result.output
 
 
-def test_evaluate_results_workers_and_resume(bench, tmp_path):
-    out1, out2 = tmp_path / "r1.json", tmp_path / "r2.json"
-    one = evaluate(bench["subs"]["frozen"], bench["split_dir"], out1, workers=1)
+def test_evaluate_results_workers_and_resume(bench, frozen_run, tmp_path):
+    out1, out2 = _copy_run(frozen_run, tmp_path), tmp_path / "r2.json"
+    one = frozen_run[1]
     two = evaluate(bench["subs"]["frozen"], bench["split_dir"], out2, workers=2)
     accuracy = one.metrics["state_alignment"].measures["position_accuracy"]
     assert one["cases"] == two["cases"] and accuracy.mean == two.metrics["state_alignment"].measures["position_accuracy"].mean
@@ -329,9 +344,8 @@ def test_leaderboard_outputs(bench, tmp_path):
     assert (tmp_path / "lb.html").read_text() == page and (tmp_path / "lb.md").read_text() == markdown
 
 
-def test_leaderboard_refuses_mixed_splits(bench, tmp_path):
-    path = tmp_path / "a.json"
-    evaluate(bench["subs"]["frozen"], bench["split_dir"], path, workers=1)
+def test_leaderboard_refuses_mixed_splits(frozen_run, tmp_path):
+    path = _copy_run(frozen_run, tmp_path)
     other = json.loads(path.read_text())
     other["split"]["checksum"] = "0" * 64
     (tmp_path / "b.json").write_text(json.dumps(other))
