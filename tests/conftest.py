@@ -52,7 +52,7 @@ def bench(tmp_path_factory):
     from wildworld.synth import SynthOptions, generate
 
     root = tmp_path_factory.mktemp("bench")
-    generate(root / "part", SynthOptions(samples=4, seconds=12, width=320, height=180, seed=5))
+    generate(root / "part", SynthOptions(samples=4, seconds=12, width=320, height=180, seed=5), workers=2)
     convert([root / "part"], root / "store", ConvertOptions(), workers=2)
     split = make_split(root / "store", root / "split", SplitRules(cases=12, horizon=81, seed=0))
     subs = {name: make_baseline(name, split, root / f"sub_{name}") for name in ("oracle", "frozen", "shuffled", "resim")}
@@ -69,7 +69,7 @@ def long_bench(tmp_path_factory):
     from wildworld.synth import SynthOptions, generate
 
     root = tmp_path_factory.mktemp("long_bench")
-    generate(root / "part", SynthOptions(samples=3, seconds=40, width=320, height=180, seed=5))
+    generate(root / "part", SynthOptions(samples=3, seconds=40, width=320, height=180, seed=5), workers=2)
     convert([root / "part"], root / "store", ConvertOptions(), workers=2)
     split = make_split(root / "store", root / "split", SplitRules(track="long", cases=8, seed=0))
     names = ("oracle", "frozen", "shuffled", "resim", "camera-follow")
@@ -91,7 +91,7 @@ def af_recognizer(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("af_recognizer")
     generate(root / "part", SynthOptions(samples=AF_TRAINING["samples"], seconds=AF_TRAINING["seconds"], width=320, height=180,
-                                         seed=AF_TRAINING["seed"]))
+                                         seed=AF_TRAINING["seed"]), workers=2)
     convert([root / "part"], root / "store", ConvertOptions(), workers=2)
     train_recognizer(root / "store", root / "model", TrainConfig(epochs=10, steps_per_epoch=150, min_count=4, seed=0,
                                                                          # 48 px (the earlier default): the test's cost stays ~5 min

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import List, Optional
 
@@ -164,6 +165,7 @@ def synth(
     seed: int = typer.Option(0, "--seed", help="Same seed, same data."),
     crf: int = typer.Option(23, "--crf", min=0, max=51, help="H.264 quality of rgb.mp4 (lower is better)."),
     gop: int = typer.Option(30, "--gop", min=1, help="Keyframe interval of both videos."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Samples rendered in parallel (default: CPU count); the same files either way."),
 ) -> None:
     """Generate synthetic samples in exactly the release layout (resumable).
 
@@ -179,12 +181,14 @@ def synth(
 
     width, height = _resolution(resolution)
     options = SynthOptions(samples=samples, seconds=seconds, width=width, height=height, seed=seed, crf=crf, gop=gop)
+    workers = min(workers or os.cpu_count() or 1, options.samples)
     with progress_bar() as bar:
-        task = bar.add_task("generating", total=options.samples * options.frames)
+        task = bar.add_task("generating" if workers == 1 else f"generating ({workers} workers)", total=options.samples * options.frames)
         paths = generate(
-            out, options,
+            out, options, workers=workers,
             on_sample=lambda sample_id, frames: bar.update(task, description=f"sample {sample_id}"),
             on_frame=lambda index: bar.advance(task),
+            on_written=(None if workers == 1 else lambda sample_id, frames: bar.advance(task, frames)),
         )
         bar.update(task, completed=options.samples * options.frames)
     console.print(f"wrote {len(paths)} samples of {options.frames} frames to {escape(str(out))}")

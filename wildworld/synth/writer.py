@@ -128,10 +128,25 @@ def _check_out(out: Path, scripts: dict[str, Script]) -> None:
                               "run with the options it was made with, or write to a new directory")
 
 
+def _write_task(task: tuple[Script, str, int, int]) -> str:
+    script, directory, crf, gop = task
+    write_sample(SyntheticWorld(script), directory, crf=crf, gop=gop)
+    return directory
+
+
 def generate(out: str | os.PathLike[str], options: SynthOptions, *,
              on_sample: Callable[[str, int], None] | None = None,
-             on_frame: Callable[[int], None] | None = None) -> list[Path]:
-    """Write ``options.samples`` samples under ``out``; finished samples are kept (resumable)."""
+             on_frame: Callable[[int], None] | None = None,
+             on_written: Callable[[str, int], None] | None = None,
+             workers: int = 1) -> list[Path]:
+    """Write ``options.samples`` samples under ``out``; finished samples are kept (resumable).
+
+    With ``workers`` > 1 the samples are rendered in that many processes (the files are the
+    same bytes: every sample depends only on its script); ``on_sample`` and ``on_frame`` are
+    then not called, ``on_written(sample_id, frames)`` is, as each sample is finished."""
+    from ..parallel import run_tasks
+
+    check_positive("workers", workers)
     out = Path(out)
     scripts = {
         f"{index:06d}": make_script(options.seed, index, frames=options.frames, width=options.width, height=options.height, fps=options.fps)
@@ -149,14 +164,18 @@ def generate(out: str | os.PathLike[str], options: SynthOptions, *,
     }
     with atomic_path(out / SIDECAR_FILE) as tmp:
         tmp.write_text(json.dumps(sidecar, indent=1) + "\n", encoding="utf-8")
-    written = []
-    for sample_id, script in scripts.items():
-        directory = out / sample_id
-        if on_sample is not None:
-            on_sample(sample_id, script.frames)
-        if not (directory / layout.STREAM_FILES["state"]).exists() or not all(
-            (directory / name).exists() for name in layout.STREAM_FILES.values()
-        ):
-            write_sample(SyntheticWorld(script), directory, crf=options.crf, gop=options.gop, on_frame=on_frame)
-        written.append(directory)
-    return written
+    todo = [sample_id for sample_id in scripts if not all(
+        (out / sample_id / name).exists() for name in layout.STREAM_FILES.values())]
+    if workers > 1 and len(todo) > 1:
+        tasks = [(scripts[sample_id], str(out / sample_id), options.crf, options.gop) for sample_id in todo]
+        for position, _ in run_tasks(_write_task, tasks, workers=min(workers, len(tasks))):
+            if on_written is not None:
+                on_written(todo[position], scripts[todo[position]].frames)
+    else:
+        for sample_id in todo:
+            if on_sample is not None:
+                on_sample(sample_id, scripts[sample_id].frames)
+            write_sample(SyntheticWorld(scripts[sample_id]), out / sample_id, crf=options.crf, gop=options.gop, on_frame=on_frame)
+            if on_written is not None:
+                on_written(sample_id, scripts[sample_id].frames)
+    return [out / sample_id for sample_id in scripts]
