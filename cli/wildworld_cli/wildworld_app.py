@@ -187,7 +187,7 @@ def synth(
         paths = generate(
             out, options, workers=workers,
             on_sample=lambda sample_id, frames: bar.update(task, description=f"sample {sample_id}"),
-            on_frame=lambda index: bar.advance(task),
+            on_frame=(lambda index: bar.advance(task)) if workers == 1 else None,
             on_written=(None if workers == 1 else lambda sample_id, frames: bar.advance(task, frames)),
         )
         bar.update(task, completed=options.samples * options.frames)
