@@ -10,7 +10,7 @@ registered with wrong rotations: docs/metrics-camera-and-quality.md#known-limits
 a window the outcome is chaotic: the same oracle video of this bench's case wb0003 (8.9 m)
 scored ATE 0.0056 in one process and 0.092 (12 deg/step) in another, from nothing but what the
 parent process had done before it forked. Three cases cannot absorb a break, in a mean or a
-median, so the tests use cases SfM reconstructs the same way in both (0.003-0.008 of the path).
+median, so the tests use cases SfM reconstructed the same way in both (0.003-0.008 of the path).
 The benchmark's own summary is the mean over all its cases, where a break is one case of many.
 """
 

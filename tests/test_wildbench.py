@@ -229,7 +229,7 @@ def test_evaluate_refuses_bad_outputs_before_any_work(bench, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def frozen_run(bench, tmp_path_factory) -> tuple[Path, dict]:
+def frozen_run(bench, tmp_path_factory):
     """One default evaluation of the frozen submission (every family that needs no recognizer,
     one worker), made once: the tests below copy its results and cache before changing them."""
     out = tmp_path_factory.mktemp("frozen_run") / "r.json"
@@ -247,7 +247,7 @@ def _copy_run(frozen_run, tmp_path: Path) -> Path:
 def test_damaged_cache_entries_are_recomputed_on_resume(bench, frozen_run, tmp_path):
     out = _copy_run(frozen_run, tmp_path)
     clean = frozen_run[1]
-    cache = tmp_path / "r.json.cache"
+    cache = out.with_name(out.name + ".cache")
     entries = sorted(cache.iterdir())
     edited = json.loads(entries[0].read_text())
     edited["scores"]["state_alignment"]["score"] = 0.99  # an edit keeps the key but breaks the digest

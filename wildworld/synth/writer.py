@@ -20,6 +20,7 @@ from typing import Callable
 
 from .. import layout
 from ..files import atomic_path, temp_name
+from ..parallel import run_tasks
 from .._checks import check_positive
 from ..classify import describe_kind, kind_of
 from ..errors import FormatError, OptionError
@@ -144,8 +145,6 @@ def generate(out: str | os.PathLike[str], options: SynthOptions, *,
     With ``workers`` > 1 the samples are rendered in that many processes (the files are the
     same bytes: every sample depends only on its script); ``on_sample`` and ``on_frame`` are
     then not called, ``on_written(sample_id, frames)`` is, as each sample is finished."""
-    from ..parallel import run_tasks
-
     check_positive("workers", workers)
     out = Path(out)
     scripts = {
