@@ -55,7 +55,7 @@ def bench(tmp_path_factory):
     generate(root / "part", SynthOptions(samples=4, seconds=12, width=320, height=180, seed=5), workers=2)
     convert([root / "part"], root / "store", ConvertOptions(), workers=2)
     split = make_split(root / "store", root / "split", SplitRules(cases=12, horizon=81, seed=0))
-    subs = {name: make_baseline(name, split, root / f"sub_{name}") for name in ("oracle", "frozen", "shuffled", "resim")}
+    subs = {name: make_baseline(name, split, root / f"sub_{name}", workers=2) for name in ("oracle", "frozen", "shuffled", "resim")}
     return {"root": root, "store": root / "store", "split_dir": root / "split", "split": split, "subs": subs}
 
 
@@ -73,7 +73,7 @@ def long_bench(tmp_path_factory):
     convert([root / "part"], root / "store", ConvertOptions(), workers=2)
     split = make_split(root / "store", root / "split", SplitRules(track="long", cases=8, seed=0))
     names = ("oracle", "frozen", "shuffled", "resim", "camera-follow")
-    subs = {name: make_baseline(name, split, root / f"sub_{name}") for name in names}
+    subs = {name: make_baseline(name, split, root / f"sub_{name}", workers=2) for name in names}
     return {"root": root, "store": root / "store", "split_dir": root / "split", "split": split, "subs": subs}
 
 

@@ -228,6 +228,22 @@ def test_evaluate_refuses_bad_outputs_before_any_work(bench, tmp_path):
     assert not list(again.glob("*.wwtmp-*")) and check_submission(again, bench["split"]).ok
 
 
+def test_baselines_made_in_parallel_are_the_same_bytes(bench, tmp_path):
+    """The fixture's submissions are made with two workers; one worker writes the same files
+    (shuffled: the derangement each worker recomputes; frozen: the counterfactual copy)."""
+    from wildbench import WildBenchError, make_baseline
+
+    for name in ("shuffled", "frozen"):
+        serial = make_baseline(name, bench["split"], tmp_path / name, workers=1)
+        parallel = bench["subs"][name]
+        names = sorted(p.name for p in serial.iterdir())
+        assert names == sorted(p.name for p in parallel.iterdir() if not p.name.startswith("."))
+        for file in names:
+            assert (serial / file).read_bytes() == (parallel / file).read_bytes(), (name, file)
+    with pytest.raises(WildBenchError, match="workers 0"):
+        make_baseline("frozen", bench["split"], tmp_path / "none", workers=0)
+
+
 @pytest.fixture(scope="module")
 def frozen_run(bench, tmp_path_factory):
     """One default evaluation of the frozen submission (every family that needs no recognizer,

@@ -163,8 +163,16 @@ def make_baseline(
     *,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> Path:
-    """Write the ``name`` reference submission for every case of ``split`` into ``out``."""
+    """Write the ``name`` reference submission for every case of ``split`` into ``out``.
+
+    ``workers`` > 1 makes cases in parallel processes (each opens the split and its store
+    again); the files are the same bytes whatever the number of workers. ``progress(done,
+    total)`` is called as cases finish.
+    """
+    if workers < 1:
+        raise WildBenchError(f"workers {workers}: must be at least 1")
     if name not in BASELINES:
         raise WildBenchError(f"no baseline {name!r}; choose one of {', '.join(BASELINES)}")
     store = split.open_store()
@@ -183,25 +191,19 @@ def make_baseline(
         raise WildBenchError(f"{out / stale[0]}: the submission directory holds other files ({len(stale)}); "
                              "write the baseline into a new or empty directory")
     out.mkdir(parents=True, exist_ok=True)
-    ctx = _Context(split, store, tuple(cases), _derangement(len(cases), seed) if name == "shuffled" else None, seed)
-    width, height = split.resolution
-    for number, case in enumerate(cases):
-        made = _BUILDERS[name](ctx, number, case)
-        _write_video(out / f"{case.case_id}{FILE_KINDS['video']}", made.video, split.fps, width, height)
-        cf_path = out / f"{case.case_id}{FILE_KINDS['counterfactual']}"
-        if made.cf_video is not None:
-            _write_video(cf_path, made.cf_video, split.fps, width, height)
-        elif cf_path.exists():
-            cf_path.unlink()  # left by an earlier run of ours that wrote one
-        state_path = out / f"{case.case_id}{FILE_KINDS['state']}"
-        if made.state is not None:
-            from wildworld.release.writer import write_state_csv
+    if workers == 1 or len(cases) < 2:
+        ctx = _context(split, store, name, seed)
+        for number in range(len(cases)):
+            _write_case(ctx, name, number, out)
+            if progress is not None:
+                progress(number + 1, len(cases))
+    else:
+        from wildworld.parallel import run_tasks
 
-            write_state_csv(state_path, made.state, decimals=None)  # atomic; every digit, so the oracle's is exact
-        elif state_path.exists():
-            state_path.unlink()
-        if progress is not None:
-            progress(number + 1, len(cases))
+        tasks = [_CaseTask(str(split.path), str(split.store_path), name, seed, number, str(out)) for number in range(len(cases))]
+        for done, _ in enumerate(run_tasks(_case_task, tasks, workers=min(workers, len(tasks))), start=1):
+            if progress is not None:
+                progress(done, len(cases))
     reference, description, conditioning = BASELINES[name]
     info = {
         "model": name,
@@ -214,6 +216,60 @@ def make_baseline(
     with atomic_path(out / "submission.json") as tmp:
         tmp.write_text(json.dumps(info, indent=1) + "\n")
     return out
+
+
+def _context(split: Split, store, name: str, seed: int) -> _Context:
+    cases = tuple(split.cases)
+    return _Context(split, store, cases, _derangement(len(cases), seed) if name == "shuffled" else None, seed)
+
+
+def _write_case(ctx: _Context, name: str, number: int, out: Path) -> None:
+    """Make one case's output and write its files (each atomically)."""
+    case = ctx.cases[number]
+    split = ctx.split
+    width, height = split.resolution
+    made = _BUILDERS[name](ctx, number, case)
+    _write_video(out / f"{case.case_id}{FILE_KINDS['video']}", made.video, split.fps, width, height)
+    cf_path = out / f"{case.case_id}{FILE_KINDS['counterfactual']}"
+    if made.cf_video is not None:
+        _write_video(cf_path, made.cf_video, split.fps, width, height)
+    elif cf_path.exists():
+        cf_path.unlink()  # left by an earlier run of ours that wrote one
+    state_path = out / f"{case.case_id}{FILE_KINDS['state']}"
+    if made.state is not None:
+        from wildworld.release.writer import write_state_csv
+
+        write_state_csv(state_path, made.state, decimals=None)  # atomic; every digit, so the oracle's is exact
+    elif state_path.exists():
+        state_path.unlink()
+
+
+@dataclass(frozen=True)
+class _CaseTask:
+    """One case of a baseline, for a worker process: paths and numbers only (picklable)."""
+
+    split_path: str
+    store_path: str
+    name: str
+    seed: int
+    number: int
+    out: str
+
+
+#: Per worker process: the split and store opened once, reused for its next cases.
+_WORKER_CONTEXTS: dict[tuple[str, str, str, int], _Context] = {}
+
+
+def _case_task(task: _CaseTask) -> int:
+    key = (task.split_path, task.store_path, task.name, task.seed)
+    if key not in _WORKER_CONTEXTS:
+        from .split import load_split
+
+        split = load_split(task.split_path, store=task.store_path)
+        _WORKER_CONTEXTS.clear()
+        _WORKER_CONTEXTS[key] = _context(split, split.open_store(), task.name, task.seed)
+    _write_case(_WORKER_CONTEXTS[key], task.name, task.number, Path(task.out))
+    return task.number
 
 
 def _write_video(path: Path, frames: np.ndarray, fps: float, width: int, height: int) -> None:

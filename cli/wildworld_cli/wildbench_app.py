@@ -99,12 +99,13 @@ def baseline(
     out: Path = typer.Option(..., "--out", help="Submission directory to write."),
     seed: int = typer.Option(0, "--seed", help="Seed of shuffled pairings and resim actions."),
     store: Optional[Path] = typer.Option(None, "--store", help="The split's store, if it has moved since the split was made."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Parallel workers, one case each (the files do not depend on it)."),
 ) -> None:
     """Write a reference submission.
 
     Examples:
 
-      wildbench baseline oracle --split SPLIT --out SUB_ORACLE
+      wildbench baseline oracle --split SPLIT --out SUB_ORACLE --workers 2
 
       wildbench baseline resim --split SPLIT --out SUB_RESIM --seed 1
     """
@@ -113,7 +114,7 @@ def baseline(
     loaded = load_split(split_dir, store=store)
     bar, update = _bar(f"baseline {name}")
     with bar:
-        make_baseline(name, loaded, out, seed=seed, progress=update)
+        make_baseline(name, loaded, out, seed=seed, progress=update, workers=workers)
     console.print(f"wrote the {escape(str(name))} submission to {escape(str(out))}")
 
 
