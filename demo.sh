@@ -26,7 +26,7 @@ wildworld load "$OUT/store" --window 16 --batch 8 --batches 6
 wildworld load "$OUT/store" --stream --window 16 --batch 8 --batches 3
 echo "== 6. WildBench: split, inputs, an action recognizer, reference submissions, every family, leaderboard"
 rm -rf "$OUT/bench"
-wildbench split "$OUT/store" --cases 3 --horizon 81 --seed 0 --out "$OUT/bench/split"
+wildbench split "$OUT/store" --cases 2 --horizon 81 --seed 0 --out "$OUT/bench/split"
 wildbench inputs "$OUT/bench/split" --out "$OUT/bench/inputs"
 # Action Following's judge: a small recognizer trained on a generated store of its own (a
 # recognizer's vocabulary is keyed by action keys, so it scores splits of any store of the game;
@@ -37,13 +37,14 @@ rm -rf "$OUT/long" "$OUT/recognizer"
 wildworld synth "$OUT/long/part" --samples 3 --seconds 21 --resolution 320x180 --seed 13
 wildworld convert "$OUT/long/part" "$OUT/long/store"
 wildbench recognizer train "$OUT/long/store" --out "$OUT/recognizer" --epochs 6 --steps-per-epoch 100 \
-  --min-count 4 --input-size 48 --threads 1
+  --min-count 4 --input-size 48 --threads 2
 for name in oracle frozen shuffled resim; do
-  wildbench baseline "$name" --split "$OUT/bench/split" --out "$OUT/bench/sub_$name"
-  wildbench check "$OUT/bench/sub_$name" --split "$OUT/bench/split"
+  wildbench baseline "$name" --split "$OUT/bench/split" --out "$OUT/bench/sub_$name" --workers 2
   wildbench evaluate "$OUT/bench/sub_$name" --split "$OUT/bench/split" --out "$OUT/bench/results_$name.json" \
     --recognizer "$OUT/recognizer" --workers 2
 done
+# what a model author runs before submitting (evaluate makes the same checks before it scores)
+wildbench check "$OUT/bench/sub_resim" --split "$OUT/bench/split"
 wildbench leaderboard "$OUT"/bench/results_*.json --html "$OUT/bench/leaderboard.html" --markdown "$OUT/bench/leaderboard.md"
 # ---- WildBench long track (issue 15): begin -------------------------------------------
 # The generated store of section 6 (3 samples of 21 s), a long-track split of two 20-s cases
@@ -52,9 +53,9 @@ wildbench leaderboard "$OUT"/bench/results_*.json --html "$OUT/bench/leaderboard
 echo "== 7. WildBench long track: 20-s cases of the generated 21-s samples, State Alignment v2, Explicit State"
 wildbench split "$OUT/long/store" --track long --cases 2 --seed 0 --out "$OUT/long/split"
 for name in oracle frozen shuffled resim camera-follow; do
-  wildbench baseline "$name" --split "$OUT/long/split" --out "$OUT/long/sub_$name"
+  wildbench baseline "$name" --split "$OUT/long/split" --out "$OUT/long/sub_$name" --workers 2
   wildbench evaluate "$OUT/long/sub_$name" --split "$OUT/long/split" --metrics state_alignment,explicit_state \
-    --out "$OUT/long/results_$name.json"
+    --out "$OUT/long/results_$name.json" --workers 2
 done
 wildbench leaderboard "$OUT"/long/results_*.json --html "$OUT/long/leaderboard.html" --markdown "$OUT/long/leaderboard.md"
 echo "long track: open $OUT/long/leaderboard.html"
