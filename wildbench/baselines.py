@@ -22,6 +22,7 @@ ignores the actions makes the same video twice).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -256,19 +257,18 @@ class _CaseTask:
     out: str
 
 
-#: Per worker process: the split and store opened once, reused for its next cases.
-_WORKER_CONTEXTS: dict[tuple[str, str, str, int], _Context] = {}
+@functools.lru_cache(maxsize=1)
+def _worker_context(split_path: str, store_path: str, name: str, seed: int) -> _Context:
+    """In a worker process: the split and its store opened once, reused for its next cases."""
+    from .split import load_split
+
+    split = load_split(split_path, store=store_path)
+    return _context(split, split.open_store(), name, seed)
 
 
 def _case_task(task: _CaseTask) -> int:
-    key = (task.split_path, task.store_path, task.name, task.seed)
-    if key not in _WORKER_CONTEXTS:
-        from .split import load_split
-
-        split = load_split(task.split_path, store=task.store_path)
-        _WORKER_CONTEXTS.clear()
-        _WORKER_CONTEXTS[key] = _context(split, split.open_store(), task.name, task.seed)
-    _write_case(_WORKER_CONTEXTS[key], task.name, task.number, Path(task.out))
+    ctx = _worker_context(task.split_path, task.store_path, task.name, task.seed)
+    _write_case(ctx, task.name, task.number, Path(task.out))
     return task.number
 
 
