@@ -5,6 +5,9 @@ no CLI library in the libraries. Imports are read with ``ast``, function-local o
 from __future__ import annotations
 
 import ast
+import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,7 +113,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_graph_sees_function_local_imports_and_package_inits():
     graph = _graph()
     assert "wildworld.store.validate" in graph["wildworld.validate"]  # validate_path dispatches to it
-    assert "wildworld.data" in graph["wildworld"]  # imported inside __getattr__, for torch's sake
+    assert "wildworld.data" in graph["wildworld"]  # named under TYPE_CHECKING, imported by __getattr__
     # importing wildworld.store.layout first runs wildworld/store/__init__.py
     assert {"wildworld.store", "wildworld.store.layout"} <= graph["wildworld.classify"]
     assert "wildworld" not in graph["wildworld.store.manifest"]  # its own package is already initialising
@@ -141,3 +144,22 @@ def test_the_private_import_check_would_catch_one():
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if not m.startswith("wildworld_cli")))
 def test_the_libraries_never_import_the_cli_stack(module):
     assert not [source for source, _, _ in _imports(module) if source.split(".")[0] in ("typer", "rich", "wildworld_cli")]
+
+
+@pytest.mark.parametrize("package", ["wildworld", "wildbench"])
+def test_the_package_exports_every_public_name_lazily_and_each_resolves(package):
+    module = importlib.import_module(package)
+    assert set(module._SOURCES) == set(module.__all__)
+    assert all(getattr(module, name) is not None for name in module.__all__)
+    assert set(module.__all__) <= set(dir(module))
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        module.not_a_name
+
+
+def test_every_cli_call_starts_without_the_heavy_libraries():
+    """Each CLI call imports both packages' errors; a lazy package init keeps that from loading
+    pandas, scipy, zarr or torch (most of a second per call before)."""
+    code = ("import sys, wildworld.errors, wildbench.errors, wildworld_cli._common; "
+            "print(' '.join(m for m in ('pandas', 'scipy', 'zarr', 'torch', 'pyarrow', 'av') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []

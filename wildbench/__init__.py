@@ -17,17 +17,56 @@ See docs/wildbench.md.
 
 from __future__ import annotations
 
-from .authoring import CONDITIONING, InputCase, Inputs, InputsError, InvalidSubmissionError, load_inputs, write_submission
-from .baselines import BASELINES, make_baseline
-from .errors import SplitError, SubmissionError, WildBenchError
-from .runner import evaluate
-from .results import MeasureResult, MetricResult, Results, read_results
-from .inputs import write_inputs
-from .leaderboard import Board, build_boards, build_rows, to_html, to_markdown
-from .metrics import MetricEnv, available_metrics, get_metric, select_metrics
-from .split import Split, SplitRules, load_split, make_split
-from .submission import check_submission
-from .version import BENCHMARK_VERSION, SCORING_VERSION, SPLIT_VERSION
+from typing import TYPE_CHECKING
+
+# Every public name is imported on first use (PEP 562), so that ``import wildbench.errors`` (each
+# CLI call) does not pay for the metrics, the baselines and the store reader. The names and
+# where they live:
+_SOURCES = {
+    "CONDITIONING": "authoring", "InputCase": "authoring", "Inputs": "authoring", "InputsError": "authoring",
+    "InvalidSubmissionError": "authoring", "load_inputs": "authoring", "write_submission": "authoring",
+    "BASELINES": "baselines", "make_baseline": "baselines",
+    "SplitError": "errors", "SubmissionError": "errors", "WildBenchError": "errors",
+    "evaluate": "runner",
+    "MeasureResult": "results", "MetricResult": "results", "Results": "results", "read_results": "results",
+    "write_inputs": "inputs",
+    "Board": "leaderboard", "build_boards": "leaderboard", "build_rows": "leaderboard",
+    "to_html": "leaderboard", "to_markdown": "leaderboard",
+    "MetricEnv": "metrics", "available_metrics": "metrics", "get_metric": "metrics",
+    "select_metrics": "metrics",
+    "Split": "split", "SplitRules": "split", "load_split": "split", "make_split": "split",
+    "check_submission": "submission",
+    "BENCHMARK_VERSION": "version", "SCORING_VERSION": "version", "SPLIT_VERSION": "version",
+}
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from .authoring import CONDITIONING, InputCase, Inputs, InputsError, InvalidSubmissionError, load_inputs, write_submission
+    from .baselines import BASELINES, make_baseline
+    from .errors import SplitError, SubmissionError, WildBenchError
+    from .runner import evaluate
+    from .results import MeasureResult, MetricResult, Results, read_results
+    from .inputs import write_inputs
+    from .leaderboard import Board, build_boards, build_rows, to_html, to_markdown
+    from .metrics import MetricEnv, available_metrics, get_metric, select_metrics
+    from .split import Split, SplitRules, load_split, make_split
+    from .submission import check_submission
+    from .version import BENCHMARK_VERSION, SCORING_VERSION, SPLIT_VERSION
+
+
+def __getattr__(name: str):
+    source = _SOURCES.get(name)
+    if source is None:
+        raise AttributeError(f"module 'wildbench' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{source}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "BASELINES",
