@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from wildworld.store.extract import sha256_file as sha256_of
+from wildworld.files import sha256_file as sha256_of
 
 from ..errors import WildBenchError
 
