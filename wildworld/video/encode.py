@@ -69,7 +69,12 @@ class VideoWriter:
             stream = self._container.add_stream("libx264", rate=rate)
             stream.pix_fmt = "yuv420p"
             # Scene-cut keyframes are off so that keyframes fall exactly every `gop` frames.
-            stream.options = {"crf": str(crf), "preset": preset, "g": str(gop), "bf": "0", "keyint_min": str(gop), "sc_threshold": "0"}
+            # mbtree off: x264's macroblock-tree pass (its SIMD code) gave different bytes for
+            # the same frames from run to run within one process (1 run in 4 with a libx265
+            # encoder busy beside it, as the synthetic world writes; never with mbtree=0, nor
+            # with asm=0): the same frames must give the same bytes (tests/test_video.py).
+            stream.options = {"crf": str(crf), "preset": preset, "g": str(gop), "bf": "0", "keyint_min": str(gop), "sc_threshold": "0",
+                              "x264-params": "mbtree=0"}
         else:
             stream = self._container.add_stream("libx265", rate=rate)
             stream.pix_fmt = "gray"
