@@ -38,28 +38,24 @@ wildworld synth "$OUT/long/part" --samples 3 --seconds 21 --resolution 320x180 -
 wildworld convert "$OUT/long/part" "$OUT/long/store"
 wildbench recognizer train "$OUT/long/store" --out "$OUT/recognizer" --epochs 4 --steps-per-epoch 100 \
   --min-count 4 --input-size 48 --threads 2
-for name in oracle frozen shuffled resim; do
-  wildbench baseline "$name" --split "$OUT/bench/split" --out "$OUT/bench/sub_$name" --workers 2
-  wildbench evaluate "$OUT/bench/sub_$name" --split "$OUT/bench/split" --out "$OUT/bench/results_$name.json" \
-    --recognizer "$OUT/recognizer" --workers 2
-done
+# The four reference submissions, then all four scored in one run (one start-up and one pool
+# of two workers for their cases; the same numbers as one run each).
+wildbench baseline oracle frozen shuffled resim --split "$OUT/bench/split" --out-dir "$OUT/bench/subs" --workers 2
+wildbench evaluate "$OUT"/bench/subs/{oracle,frozen,shuffled,resim} --split "$OUT/bench/split" --out-dir "$OUT/bench/results" \
+  --recognizer "$OUT/recognizer" --workers 2
 # what a model author runs before submitting (evaluate makes the same checks before it scores)
-wildbench check "$OUT/bench/sub_resim" --split "$OUT/bench/split"
-wildbench leaderboard "$OUT"/bench/results_*.json --html "$OUT/bench/leaderboard.html" --markdown "$OUT/bench/leaderboard.md"
+wildbench check "$OUT/bench/subs/resim" --split "$OUT/bench/split"
+wildbench leaderboard "$OUT"/bench/results/*.json --html "$OUT/bench/leaderboard.html" --markdown "$OUT/bench/leaderboard.md"
 # ---- WildBench long track (issue 15): begin -------------------------------------------
 # The generated store of section 6 (3 samples of 21 s), a long-track split of two 20-s cases
 # (600 frames), the five reference submissions with their state files, State Alignment v2 and
 # Explicit State, its own board.
 echo "== 7. WildBench long track: 20-s cases of the generated 21-s samples, State Alignment v2, Explicit State"
 wildbench split "$OUT/long/store" --track long --cases 2 --seed 0 --out "$OUT/long/split"
-# Two workers make the baselines (oracle and resim render every frame twice); the evaluations run
-# in one process: they score a case in about a second, less than a worker takes to start.
-for name in oracle frozen shuffled resim camera-follow; do
-  wildbench baseline "$name" --split "$OUT/long/split" --out "$OUT/long/sub_$name" --workers 2
-  wildbench evaluate "$OUT/long/sub_$name" --split "$OUT/long/split" --metrics state_alignment,explicit_state \
-    --out "$OUT/long/results_$name.json"
-done
-wildbench leaderboard "$OUT"/long/results_*.json --html "$OUT/long/leaderboard.html" --markdown "$OUT/long/leaderboard.md"
+wildbench baseline oracle frozen shuffled resim camera-follow --split "$OUT/long/split" --out-dir "$OUT/long/subs" --workers 2
+wildbench evaluate "$OUT"/long/subs/{oracle,frozen,shuffled,resim,camera-follow} --split "$OUT/long/split" \
+  --metrics state_alignment,explicit_state --out-dir "$OUT/long/results" --workers 2
+wildbench leaderboard "$OUT"/long/results/*.json --html "$OUT/long/leaderboard.html" --markdown "$OUT/long/leaderboard.md"
 echo "long track: open $OUT/long/leaderboard.html"
 # ---- WildBench long track (issue 15): end ---------------------------------------------
 echo "done: outputs in $OUT (open $OUT/bench/leaderboard.html)"

@@ -88,7 +88,7 @@ def run(model: WorldModel, inputs_dir: Path, split_dir: Path, out_dir: Path, *, 
     """Generate, submit, evaluate; return the leaderboard (Markdown) with ``references``."""
     inputs = wildbench.load_inputs(inputs_dir)
     slug = model.name.replace("-", "_")
-    submission, results = out_dir / f"sub_{slug}", out_dir / f"results_{slug}.json"
+    submission, results = out_dir / "subs" / slug, out_dir / "results" / f"{slug}.json"  # beside the demo's references
     # A generator per case: frames are produced while they are encoded, one case at a time.
     videos = {case.case_id: model.generate(case.first_frame, case.actions, case=case) for case in inputs}
     report = wildbench.write_submission(submission, videos, inputs=inputs, model=model.name, version=model.version,
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--metrics", default=None, help="families or metrics to evaluate, comma-separated (default: all)")
     args = parser.parse_args(argv)
-    references = sorted(glob.glob(str(args.bench / "results_*.json")))
+    references = sorted(glob.glob(str(args.bench / "results" / "*.json")))
     try:
         table = run(MODELS[args.model](), args.bench / "inputs", args.bench / "split", args.bench,
                     references=references, workers=args.workers,

@@ -46,7 +46,7 @@ def bundled_part() -> Path:
 def bench(tmp_path_factory):
     """A small WildBench: a 4 x 12 s synthetic store at 320x180, its split (about ten cases of
     81 frames) and the four reference submissions."""
-    from wildbench import SplitRules, make_baseline, make_split
+    from wildbench import SplitRules, make_baselines, make_split
     from wildworld.store.convert import convert
     from wildworld.store.extract import ConvertOptions
     from wildworld.synth import SynthOptions, generate
@@ -55,7 +55,8 @@ def bench(tmp_path_factory):
     generate(root / "part", SynthOptions(samples=4, seconds=12, width=320, height=180, seed=5), workers=2)
     convert([root / "part"], root / "store", ConvertOptions(), workers=2)
     split = make_split(root / "store", root / "split", SplitRules(cases=12, horizon=81, seed=0))
-    subs = {name: make_baseline(name, split, root / f"sub_{name}", workers=2) for name in ("oracle", "frozen", "shuffled", "resim")}
+    names = ("oracle", "frozen", "shuffled", "resim")
+    subs = dict(zip(names, make_baselines([(name, root / f"sub_{name}") for name in names], split, workers=2)))  # one pool
     return {"root": root, "store": root / "store", "split_dir": root / "split", "split": split, "subs": subs}
 
 
@@ -63,7 +64,7 @@ def bench(tmp_path_factory):
 def long_bench(tmp_path_factory):
     """A long-horizon WildBench: a 3 x 40 s synthetic store at 320x180, its long-track split
     (cases of 600 frames, 20 s) and the five reference submissions (with state files)."""
-    from wildbench import SplitRules, make_baseline, make_split
+    from wildbench import SplitRules, make_baselines, make_split
     from wildworld.store.convert import convert
     from wildworld.store.extract import ConvertOptions
     from wildworld.synth import SynthOptions, generate
@@ -73,7 +74,7 @@ def long_bench(tmp_path_factory):
     convert([root / "part"], root / "store", ConvertOptions(), workers=2)
     split = make_split(root / "store", root / "split", SplitRules(track="long", cases=8, seed=0))
     names = ("oracle", "frozen", "shuffled", "resim", "camera-follow")
-    subs = {name: make_baseline(name, split, root / f"sub_{name}", workers=2) for name in names}
+    subs = dict(zip(names, make_baselines([(name, root / f"sub_{name}") for name in names], split, workers=2)))  # one pool
     return {"root": root, "store": root / "store", "split_dir": root / "split", "split": split, "subs": subs}
 
 

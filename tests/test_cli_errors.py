@@ -320,3 +320,39 @@ def test_output_to_a_file_or_pipe_is_never_cut_to_80_columns(tiny_bench, tmp_pat
     piped = subprocess.run([sys.executable, "-m", "wildworld_cli.wildworld_app", "stats", str(tiny_bench / "store")],
                            capture_output=True, text=True, env={**env, "COLUMNS": "80"}, check=True, timeout=120)
     assert max(map(len, piped.stdout.splitlines())) <= 80  # an explicit COLUMNS is obeyed
+
+
+# -- several baselines and submissions in one command ------------------------------------------
+def test_several_baselines_and_submissions_take_an_out_dir(tiny_bench, tmp_path):
+    split = tiny_bench / "split"
+    subs, results = tmp_path / "subs", tmp_path / "results"
+    line = _one_line_error(runner.invoke(bench_app, ["baseline", "frozen", "camera-follow", "--split", str(split), "--out", str(subs)]))
+    assert "--out names one submission directory but 2 baselines" in line and not subs.exists()
+    assert "not both or neither" in _one_line_error(runner.invoke(bench_app, ["baseline", "frozen", "--split", str(split)]))
+    assert "named twice" in _one_line_error(runner.invoke(bench_app, ["baseline", "frozen", "frozen", "--split", str(split), "--out-dir", str(subs)]))
+    line = _one_line_error(runner.invoke(bench_app, ["baseline", "frozen", "../escape", "--split", str(split), "--out-dir", str(subs)]))
+    assert "no baseline '../escape'" in line and not subs.exists() and not (tmp_path / "escape").exists()  # checked before anything is written
+
+    made = runner.invoke(bench_app, ["baseline", "frozen", "camera-follow", "--split", str(split), "--out-dir", str(subs)])
+    assert made.exit_code == 0, made.output
+    assert sorted(p.name for p in subs.iterdir()) == ["camera-follow", "frozen"]
+    assert all((subs / name / "submission.json").is_file() for name in ("frozen", "camera-follow"))
+
+    both = [str(subs / "frozen"), str(subs / "camera-follow")]
+    line = _one_line_error(runner.invoke(bench_app, ["evaluate", *both, "--split", str(split), "--out", str(tmp_path / "r.json")]))
+    assert "--out names one results file but 2 submissions" in line and not (tmp_path / "r.json").exists()
+    twin = tmp_path / "other" / "frozen"
+    shutil.copytree(subs / "frozen", twin)
+    line = _one_line_error(runner.invoke(bench_app, ["evaluate", str(subs / "frozen"), str(twin), "--split", str(split), "--out-dir", str(results)]))
+    assert "the same directory name" in line and not results.exists()
+    broken = tmp_path / "broken"
+    shutil.copytree(subs / "frozen", broken)
+    next(p for p in broken.iterdir() if p.name.endswith(".state.csv")).write_text("not a state file\n")  # a broken second submission
+    line = _one_line_error(runner.invoke(bench_app, ["evaluate", both[0], str(broken), "--split", str(split), "--out-dir", str(results),
+                                                     "--metrics", "explicit_state"]))
+    assert str(broken) in line
+    assert not results.exists() or not list(results.glob("*.json"))  # checked before any case is scored: nothing written
+
+    done = runner.invoke(bench_app, ["evaluate", *both, "--split", str(split), "--out-dir", str(results), "--metrics", "explicit_state"])
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in results.glob("*.json")) == ["camera-follow.json", "frozen.json"]

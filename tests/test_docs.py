@@ -55,8 +55,8 @@ def demo_bench(demo_store):
     root = demo_store.parent / "bench"
     split = wildbench.make_split(demo_store, root / "split", wildbench.SplitRules(cases=6, horizon=81, seed=0))
     wildbench.write_inputs(split, root / "inputs")
-    wildbench.make_baseline("frozen", split, root / "sub_frozen")
-    wildbench.evaluate(root / "sub_frozen", root / "split", root / "results_frozen.json")
+    wildbench.make_baseline("frozen", split, root / "subs" / "frozen")
+    wildbench.evaluate(root / "subs" / "frozen", root / "split", root / "results" / "frozen.json")
     return root
 
 
@@ -130,7 +130,7 @@ def test_the_example_script_goes_from_inputs_to_a_leaderboard_row(demo_bench, ca
     board = capsys.readouterr().out
     assert re.search(r"\| camera-following \| 1\.0 \| first_frame, camera \| \d+\.\d", board), board
     assert "frozen (trivial baseline" in board  # next to the reference row
-    results = json.loads((demo_bench / "results_camera_following.json").read_text())
+    results = json.loads((demo_bench / "results" / "camera_following.json").read_text())
     assert results["submission"]["model"] == "camera-following" and results["metrics"]["state_alignment"]["cases"] > 0
 
 
@@ -141,7 +141,7 @@ def test_the_model_stub_says_where_a_model_plugs_in_and_leaves_nothing_half_writ
     assert not (demo_bench / "stub").exists() or not any((demo_bench / "stub").iterdir())
     assert example.main(["--bench", str(demo_bench), "--model", "yours"]) == 2
     assert "YourWorldModel.generate" in capsys.readouterr().err
-    assert not (demo_bench / "sub_your_model").exists()
+    assert not (demo_bench / "subs" / "your_model").exists()
 
 
 def test_the_camera_homographies_move_far_points_where_the_camera_sees_them(demo_bench):

@@ -229,8 +229,9 @@ def test_evaluate_refuses_bad_outputs_before_any_work(bench, tmp_path):
 
 
 def test_baselines_made_in_parallel_are_the_same_bytes(bench, tmp_path):
-    """The fixture's submissions are made with two workers; one worker writes the same files
-    (shuffled: the derangement each worker recomputes; frozen: the counterfactual copy)."""
+    """The fixture's submissions are made by one ``make_baselines`` run, their cases in one pool of
+    two workers; one baseline at a time in one process writes the same files (shuffled: the
+    derangement each worker recomputes; frozen: the counterfactual copy)."""
     from wildbench import WildBenchError, make_baseline
 
     for name in ("shuffled", "frozen"):

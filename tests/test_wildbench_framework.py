@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from wildbench import WildBenchError, build_boards, evaluate, read_results
+from wildbench import SubmissionError, WildBenchError, build_boards, evaluate, evaluate_submissions, read_results
 from wildbench.metrics import (
     EstimationFailed,
     Measure,
@@ -169,3 +169,33 @@ def test_one_board_per_track(bench, tmp_path):
 def test_metric_env_refuses_unknown_devices():
     with pytest.raises(WildBenchError, match="cpu or cuda"):
         MetricEnv(device="tpu")
+
+
+def test_several_submissions_in_one_run_score_as_one_run_each(bench, tmp_path):
+    names = ("frozen", "shuffled", "oracle")
+    jobs = [(bench["subs"][name], tmp_path / "together" / f"{name}.json") for name in names]
+    seen = []
+    together = evaluate_submissions(jobs, bench["split_dir"], metrics=["state_alignment"], workers=2,
+                                    progress=lambda done, total: seen.append((done, total)))
+    cases = len(bench["split"].cases)
+    assert seen[0] == (0, 3 * cases) and seen[-1] == (3 * cases, 3 * cases)  # one count over every submission
+    for (submission, out), results in zip(jobs, together):
+        assert out.is_file() and results["submission"]["model"] == submission.name.removeprefix("sub_")
+        alone = evaluate(submission, bench["split_dir"], tmp_path / "alone" / out.name, metrics=["state_alignment"], workers=1)
+        assert results["cases"] == alone["cases"] and results.family_scores() == alone.family_scores()
+    assert together[2].family_scores() != together[0].family_scores()  # each submission's own cases, not a neighbour's
+    with pytest.raises(WildBenchError, match="the results of both"):
+        evaluate_submissions([(bench["subs"]["frozen"], tmp_path / "x.json"), (bench["subs"]["oracle"], tmp_path / "x.json")],
+                             bench["split_dir"], metrics=["state_alignment"])
+
+
+def test_several_submissions_are_all_checked_before_any_case_is_scored(bench, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(bench["subs"]["frozen"], broken)
+    next(p for p in broken.glob("*.mp4") if not p.name.endswith(".cf.mp4")).unlink()  # a case's video missing
+    jobs = [(bench["subs"]["oracle"], tmp_path / "r" / "oracle.json"), (broken, tmp_path / "r" / "broken.json")]
+    with pytest.raises(SubmissionError, match=str(broken)):
+        evaluate_submissions(jobs, bench["split_dir"], metrics=["state_alignment"])
+    assert not (tmp_path / "r").exists()  # the good one was not scored either: nothing written

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 _SOURCES = {
     "CONDITIONING": "authoring", "InputCase": "authoring", "Inputs": "authoring", "InputsError": "authoring",
     "InvalidSubmissionError": "authoring", "load_inputs": "authoring", "write_submission": "authoring",
-    "BASELINES": "baselines", "make_baseline": "baselines",
+    "BASELINES": "baselines", "make_baseline": "baselines", "make_baselines": "baselines",
     "SplitError": "errors", "SubmissionError": "errors", "WildBenchError": "errors",
-    "evaluate": "runner",
+    "evaluate": "runner", "evaluate_submissions": "runner",
     "MeasureResult": "results", "MetricResult": "results", "Results": "results", "read_results": "results",
     "write_inputs": "inputs",
     "Board": "leaderboard", "build_boards": "leaderboard", "build_rows": "leaderboard",
@@ -41,9 +41,9 @@ _SOURCES = {
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from .authoring import CONDITIONING, InputCase, Inputs, InputsError, InvalidSubmissionError, load_inputs, write_submission
-    from .baselines import BASELINES, make_baseline
+    from .baselines import BASELINES, make_baseline, make_baselines
     from .errors import SplitError, SubmissionError, WildBenchError
-    from .runner import evaluate
+    from .runner import evaluate, evaluate_submissions
     from .results import MeasureResult, MetricResult, Results, read_results
     from .inputs import write_inputs
     from .leaderboard import Board, build_boards, build_rows, to_html, to_markdown
@@ -93,10 +93,12 @@ __all__ = [
     "build_rows",
     "check_submission",
     "evaluate",
+    "evaluate_submissions",
     "get_metric",
     "load_inputs",
     "load_split",
     "make_baseline",
+    "make_baselines",
     "make_split",
     "read_results",
     "select_metrics",

@@ -27,7 +27,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 
@@ -41,7 +41,7 @@ from .split import Case, Split
 from .names import FILE_KINDS
 from .version import BENCHMARK_VERSION
 
-__all__ = ["BASELINES", "CaseOutput", "make_baseline"]
+__all__ = ["BASELINES", "CaseOutput", "make_baseline", "make_baselines"]
 
 BaselineName = Literal["oracle", "frozen", "shuffled", "resim", "camera-follow"]
 BASELINES = {
@@ -172,16 +172,78 @@ def make_baseline(
     again); the files are the same bytes whatever the number of workers. ``progress(done,
     total)`` is called as cases finish.
     """
+    return make_baselines([(name, out)], split, seed=seed, progress=progress, workers=workers)[0]
+
+
+def make_baselines(
+    jobs: Sequence[tuple[BaselineName, str | os.PathLike[str]]],
+    split: Split,
+    *,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
+) -> list[Path]:
+    """Write several reference submissions, ``jobs`` = (name, directory) pairs, in one run.
+
+    The same files as one ``make_baseline`` each; the cases of all of them share one worker pool
+    (one start-up). Every name and directory is checked before anything is written.
+    ``progress(done, total)`` counts cases over all jobs.
+    """
     if workers < 1:
         raise WildBenchError(f"workers {workers}: must be at least 1")
-    if name not in BASELINES:
-        raise WildBenchError(f"no baseline {name!r}; choose one of {', '.join(BASELINES)}")
-    store = split.open_store()
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise WildBenchError(f"{out}: not a directory; --out names the submission directory to write")
+    if not jobs:
+        raise WildBenchError("no baseline to make")
     cases = list(split.cases)
     ours = {f"{case.case_id}{suffix}" for case in cases for suffix in FILE_KINDS.values()} | {"submission.json"}
+    outs: list[Path] = []
+    for name, out in jobs:
+        if name not in BASELINES:
+            raise WildBenchError(f"no baseline {name!r}; choose one of {', '.join(BASELINES)}")
+        out = Path(out)
+        if any(out.resolve() == o.resolve() for o in outs):
+            raise WildBenchError(f"{out}: named for two baselines; give each its own directory")
+        _check_directory(out, ours)
+        outs.append(out)
+    store = split.open_store()
+    for out in outs:
+        out.mkdir(parents=True, exist_ok=True)
+    total = len(cases) * len(jobs)
+    if workers == 1 or total < 2:
+        done = 0
+        for (name, _), out in zip(jobs, outs):
+            ctx = _context(split, store, name, seed)
+            for number in range(len(cases)):
+                _write_case(ctx, name, number, out)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+    else:
+        from wildworld.parallel import run_tasks
+
+        tasks = [_CaseTask(str(split.path), str(split.store_path), name, seed, number, str(out))
+                 for (name, _), out in zip(jobs, outs) for number in range(len(cases))]
+        for done, _ in enumerate(run_tasks(_case_task, tasks, workers=min(workers, len(tasks))), start=1):
+            if progress is not None:
+                progress(done, total)
+    for (name, _), out in zip(jobs, outs):
+        reference, description, conditioning = BASELINES[name]
+        info = {
+            "model": name,
+            "version": BENCHMARK_VERSION,
+            "reference": reference,
+            "description": description,
+            "conditioning": conditioning,
+            "split_checksum": split.checksum,
+        }
+        with atomic_path(out / "submission.json") as tmp:
+            tmp.write_text(json.dumps(info, indent=1) + "\n")
+    return outs
+
+
+def _check_directory(out: Path, ours: set[str]) -> None:
+    """Refuse a file, or a directory holding files that are not ours; clear our interrupted temporaries."""
+    if out.exists() and not out.is_dir():
+        raise WildBenchError(f"{out}: not a directory; --out names the submission directory to write")
     stale = []
     for entry in sorted(out.iterdir()) if out.exists() else []:
         if TEMP_MARK in entry.name and entry.is_file():
@@ -191,32 +253,6 @@ def make_baseline(
     if stale:
         raise WildBenchError(f"{out / stale[0]}: the submission directory holds other files ({len(stale)}); "
                              "write the baseline into a new or empty directory")
-    out.mkdir(parents=True, exist_ok=True)
-    if workers == 1 or len(cases) < 2:
-        ctx = _context(split, store, name, seed)
-        for number in range(len(cases)):
-            _write_case(ctx, name, number, out)
-            if progress is not None:
-                progress(number + 1, len(cases))
-    else:
-        from wildworld.parallel import run_tasks
-
-        tasks = [_CaseTask(str(split.path), str(split.store_path), name, seed, number, str(out)) for number in range(len(cases))]
-        for done, _ in enumerate(run_tasks(_case_task, tasks, workers=min(workers, len(tasks))), start=1):
-            if progress is not None:
-                progress(done, len(cases))
-    reference, description, conditioning = BASELINES[name]
-    info = {
-        "model": name,
-        "version": BENCHMARK_VERSION,
-        "reference": reference,
-        "description": description,
-        "conditioning": conditioning,
-        "split_checksum": split.checksum,
-    }
-    with atomic_path(out / "submission.json") as tmp:
-        tmp.write_text(json.dumps(info, indent=1) + "\n")
-    return out
 
 
 def _context(split: Split, store, name: str, seed: int) -> _Context:
@@ -258,12 +294,18 @@ class _CaseTask:
 
 
 @functools.lru_cache(maxsize=1)
-def _worker_context(split_path: str, store_path: str, name: str, seed: int) -> _Context:
+def _worker_split(split_path: str, store_path: str):
     """In a worker process: the split and its store opened once, reused for its next cases."""
     from .split import load_split
 
     split = load_split(split_path, store=store_path)
-    return _context(split, split.open_store(), name, seed)
+    return split, split.open_store()
+
+
+@functools.lru_cache(maxsize=8)  # a worker may make cases of several baselines
+def _worker_context(split_path: str, store_path: str, name: str, seed: int) -> _Context:
+    split, store = _worker_split(split_path, store_path)
+    return _context(split, store, name, seed)
 
 
 def _case_task(task: _CaseTask) -> int:

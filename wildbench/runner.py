@@ -37,7 +37,7 @@ from .results import Results, results_document
 from .split import Split, load_split
 from .submission import check_submission, read_submission_info
 
-__all__ = ["CaseTask", "MetricPlan", "evaluate", "evaluate_case", "decode_submission", "metric_version"]
+__all__ = ["CaseTask", "MetricPlan", "evaluate", "evaluate_case", "evaluate_submissions", "decode_submission", "metric_version"]
 
 
 def metric_version(name: str, env: MetricEnv | None = None) -> str:
@@ -283,37 +283,95 @@ def evaluate(
     >>> results = evaluate("SUB", "SPLIT", "RESULTS.json", metrics=["state_alignment"])  # doctest: +SKIP
     >>> results.metrics["state_alignment"].measures["position_accuracy"].mean            # doctest: +SKIP
     """
+    (results,) = evaluate_submissions([(submission, out)], split_path, metrics=metrics, workers=workers, executor=executor,
+                                      ray_address=ray_address, resume=resume, device=device, weights=weights,
+                                      recognizer=recognizer, store=store, progress=progress)
+    return results
+
+
+def evaluate_submissions(
+    jobs: Sequence[tuple[str | os.PathLike[str], str | os.PathLike[str]]],
+    split_path: str | os.PathLike[str],
+    *,
+    metrics: Sequence[str] | None = None,
+    workers: int = 1,
+    executor: str = "local",
+    ray_address: str | None = None,
+    resume: bool = False,
+    device: str = "cpu",
+    weights: str | os.PathLike[str] | None = None,
+    recognizer: str | os.PathLike[str] | None = None,
+    store: str | os.PathLike[str] | None = None,
+    progress: bool | Callable[[int, int], None] | None = True,
+) -> list[Results]:
+    """Evaluate several submissions of one split in one run: ``jobs`` are (SUB, RESULTS.json) pairs.
+
+    The same numbers as one ``evaluate`` per submission (each case is scored alone), for the
+    price of one start-up: every submission is checked before any case is scored, the cases of
+    all of them share one worker pool (each worker sets its metrics up once, the recognizer
+    included), and each results file is written when its run is done. ``wall_time_s`` of each
+    document is the wall time of the whole run (shared by its submissions). ``progress`` counts
+    cases over all submissions.
+    """
     started = time.perf_counter()
-    submission, out = Path(submission), Path(out)
     if executor not in ("local", "ray"):
         raise WildBenchError(f"executor {executor!r}: choose local or ray")
+    jobs = [(Path(submission), Path(out)) for submission, out in jobs]
+    if not jobs:
+        raise WildBenchError("no submission to evaluate")
+    seen: dict[Path, Path] = {}
+    for submission, out in jobs:
+        target = out.resolve()
+        if target in seen:
+            raise WildBenchError(f"{out}: the results of both {seen[target]} and {submission}; give each submission its own file")
+        seen[target] = submission
     env = MetricEnv(device=device, weights=Path(weights) if weights else None, recognizer=Path(recognizer) if recognizer else None)
     split = load_split(split_path, store=store)                                  # checksum-verified
-    _check_out(out, submission, split.path)
-    report = check_submission(submission, split, decode=False)  # the workers decode each video once
-    if not report.ok:
-        first = report.errors[0]
-        raise SubmissionError(f"{submission}: {len(report.errors)} problems (first: {first.code}: {first.path}: {first.message}); "
-                              "run `wildbench check` to see them all")
+    for submission, out in jobs:
+        _check_out(out, submission, split.path)
+        report = check_submission(submission, split, decode=False)  # the workers decode each video once
+        if not report.ok:
+            first = report.errors[0]
+            raise SubmissionError(f"{submission}: {len(report.errors)} problems (first: {first.code}: {first.path}: {first.message}); "
+                                  "run `wildbench check` to see them all")
     plan = plan_metrics(metrics, env)                                            # versions; not computed
     progress = _progress_callback(progress)
-    cache = out.with_name(out.name + ".cache")
-    if cache.exists() and not resume:
-        shutil.rmtree(cache)
-    cache.mkdir(parents=True, exist_ok=True)
-    tasks, entries = plan_cases(submission, split, plan, cache, resume)          # cache hits reused
+    tasks: list[CaseTask] = []
+    owners: list[int] = []  # the job of each task
+    entries: list[dict] = []
+    for index, (submission, out) in enumerate(jobs):
+        cache = out.with_name(out.name + ".cache")
+        if cache.exists() and not resume:
+            shutil.rmtree(cache)
+        cache.mkdir(parents=True, exist_ok=True)
+        job_tasks, job_entries = plan_cases(submission, split, plan, cache, resume)  # cache hits reused
+        tasks += job_tasks
+        owners += [index] * len(job_tasks)
+        entries.append(job_entries)
+    total = len(split.cases) * len(jobs)
+    done = sum(len(e) for e in entries)
     if progress is not None:
-        progress(len(entries), len(split.cases))
+        progress(done, total)
     chunks = _chunks(tasks, workers, env)
-    for _, chunk_entries in run_tasks(score_chunk, chunks, executor=executor, workers=workers, address=ray_address):
-        for entry in chunk_entries:                                              # setup once per chunk
-            entries[entry["case_id"]] = entry
+    offsets, offset = [], 0
+    for chunk in chunks:
+        offsets.append(offset)
+        offset += len(chunk.tasks)
+    for position, chunk_entries in run_tasks(score_chunk, chunks, executor=executor, workers=workers, address=ray_address):
+        for k, entry in enumerate(chunk_entries):                                # setup once per chunk
+            entries[owners[offsets[position] + k]][entry["case_id"]] = entry
+        done += len(chunk_entries)
         if progress is not None:
-            progress(len(entries), len(split.cases))
+            progress(done, total)
     facts = SplitFacts(fps=split.fps, horizon=split.horizon, track=split.track)
-    doc = results_document(split, read_submission_info(submission), submission, plan, entries, facts,
-                           environment=_environment(env), wall_time_s=time.perf_counter() - started)
-    validate_document(doc, "wildbench_results", path=out)                        # aggregate once, in split order
-    with atomic_path(out) as tmp:
-        tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
-    return Results(doc, path=out)
+    environment = _environment(env)
+    wall = time.perf_counter() - started
+    written = []
+    for (submission, out), job_entries in zip(jobs, entries):
+        doc = results_document(split, read_submission_info(submission), submission, plan, job_entries, facts,
+                               environment=environment, wall_time_s=wall)
+        validate_document(doc, "wildbench_results", path=out)                    # aggregate once, in split order
+        with atomic_path(out) as tmp:
+            tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+        written.append(Results(doc, path=out))
+    return written

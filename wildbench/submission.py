@@ -86,7 +86,7 @@ def check_submission(directory: str | os.PathLike[str], split: SplitLike, *, dec
 
     >>> from wildbench import load_inputs
     >>> inputs = load_inputs("out/demo/bench/inputs")
-    >>> report = check_submission("out/demo/bench/sub_frozen", inputs)
+    >>> report = check_submission("out/demo/bench/subs/frozen", inputs)
     >>> report.ok, report.samples == len(inputs)
     (True, True)
     """

@@ -94,28 +94,41 @@ def inputs(
 @app.command()
 @friendly
 def baseline(
-    name: str = typer.Argument(..., help="oracle, frozen, shuffled, resim or camera-follow."),
+    names: List[str] = typer.Argument(..., help="One or more of oracle, frozen, shuffled, resim, camera-follow."),
     split_dir: Path = typer.Option(..., "--split", help="A split directory."),
-    out: Path = typer.Option(..., "--out", help="Submission directory to write."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Submission directory to write (one baseline)."),
+    out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="Directory for several baselines: DIR/<name>."),
     seed: int = typer.Option(0, "--seed", help="Seed of shuffled pairings and resim actions."),
     store: Optional[Path] = typer.Option(None, "--store", help="The split's store, if it has moved since the split was made."),
     workers: int = typer.Option(1, "--workers", min=1, help="Parallel workers, one case each (the files do not depend on it)."),
 ) -> None:
-    """Write a reference submission.
+    """Write reference submissions (several in one run share one start-up and one worker pool).
 
     Examples:
 
       wildbench baseline oracle --split SPLIT --out SUB_ORACLE --workers 2
 
       wildbench baseline resim --split SPLIT --out SUB_RESIM --seed 1
-    """
-    from wildbench import load_split, make_baseline
 
+      wildbench baseline oracle frozen shuffled --split SPLIT --out-dir SUBS --workers 2
+    """
+    from wildbench import load_split, make_baselines
+
+    if (out is None) == (out_dir is None):
+        raise fail("give --out SUB (one baseline) or --out-dir DIR (any number), not both or neither")
+    if out is not None and len(names) > 1:
+        raise fail(f"--out names one submission directory but {len(names)} baselines were given; use --out-dir DIR")
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise fail(f"{out_dir}: --out-dir is not a directory")
+    if len(set(names)) < len(names):
+        raise fail(f"a baseline named twice: {' '.join(names)}")
+    jobs = [(name, out if out is not None else out_dir / name) for name in names]
     loaded = load_split(split_dir, store=store)
-    bar, update = _bar(f"baseline {name}")
+    bar, update = _bar(f"baseline {' '.join(names)}")
     with bar:
-        make_baseline(name, loaded, out, seed=seed, progress=update, workers=workers)
-    console.print(f"wrote the {escape(str(name))} submission to {escape(str(out))}")
+        make_baselines(jobs, loaded, seed=seed, progress=update, workers=workers)
+    for name, path in jobs:
+        console.print(f"wrote the {escape(str(name))} submission to {escape(str(path))}")
 
 
 @app.command()
@@ -148,9 +161,10 @@ def check(
 @app.command()
 @friendly
 def evaluate(
-    submission: Path = typer.Argument(..., help="A submission directory."),
+    submissions: List[Path] = typer.Argument(..., help="One or more submission directories."),
     split_dir: Path = typer.Option(..., "--split", help="A split directory."),
-    out: Path = typer.Option(..., "--out", help="Results JSON to write."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Results JSON to write (one submission)."),
+    out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="Directory for the results of several submissions: DIR/<submission directory name>.json."),
     metrics: Optional[str] = typer.Option(None, "--metrics", help="Comma list of metrics or families, e.g. camera_control,state_alignment (default: all; see `wildbench metrics`)."),
     workers: int = typer.Option(1, "--workers", min=1, help="Parallel workers (results do not depend on it)."),
     executor: str = typer.Option("local", "--executor", help="local or ray."),
@@ -161,21 +175,58 @@ def evaluate(
     recognizer: Optional[Path] = typer.Option(None, "--recognizer", help="Action recognizer MODEL_DIR (wildbench recognizer train) for Action Following."),
     store: Optional[Path] = typer.Option(None, "--store", help="The split's store, if it has moved since the split was made."),
 ) -> None:
-    """Score a submission: every input read once per case, every metric, per-case cache, bootstrap intervals.
+    """Score submissions: every input read once per case, every metric, per-case cache, bootstrap intervals.
+
+    Several submissions of one split are scored in one run (one start-up, one worker pool; the
+    same numbers as one run each): give them all and --out-dir.
 
     Examples:
 
       wildbench evaluate SUB --split SPLIT --out RESULTS.json --workers 2
 
       wildbench evaluate SUB --split SPLIT --out R.json --metrics camera_control --resume
-    """
-    from wildbench import evaluate as run
 
+      wildbench evaluate SUB_A SUB_B SUB_C --split SPLIT --out-dir RESULTS_DIR --workers 2
+    """
+    from wildbench import evaluate_submissions
+
+    jobs = _evaluation_jobs(submissions, out, out_dir)
     names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
     bar, update = _bar("evaluating cases")
     with bar:
-        results = run(submission, split_dir, out, metrics=names, workers=workers, executor=executor, ray_address=ray_address,
-                      resume=resume, device=device, weights=weights, recognizer=recognizer, store=store, progress=update)
+        written = evaluate_submissions(jobs, split_dir, metrics=names, workers=workers, executor=executor, ray_address=ray_address,
+                                       resume=resume, device=device, weights=weights, recognizer=recognizer, store=store,
+                                       progress=update)
+    for (submission, _), results in zip(jobs, written):
+        if len(jobs) > 1:
+            console.print(f"[bold]{escape(str(submission))}[/]")
+        _print_results(results)
+    console.print(f"wrote {', '.join(escape(str(path)) for _, path in jobs)} ({written[0]['wall_time_s']:.1f} s); "
+                  "* = headline measure (makes the family score)")
+
+
+def _evaluation_jobs(submissions: List[Path], out: Optional[Path], out_dir: Optional[Path]) -> list[tuple[Path, Path]]:
+    """(SUB, RESULTS.json) pairs from --out (one submission) or --out-dir (any number)."""
+    if (out is None) == (out_dir is None):
+        raise fail("give --out RESULTS.json (one submission) or --out-dir DIR (any number), not both or neither")
+    if out is not None:
+        if len(submissions) > 1:
+            raise fail(f"--out names one results file but {len(submissions)} submissions were given; use --out-dir DIR")
+        return [(submissions[0], out)]
+    if out_dir.exists() and not out_dir.is_dir():
+        raise fail(f"{out_dir}: --out-dir is not a directory")
+    jobs, names = [], {}
+    for submission in submissions:
+        name = submission.resolve().name
+        if name in names:
+            raise fail(f"{submission} and {names[name]}: the same directory name, so the same results file {out_dir / (name + '.json')}; "
+                       "rename one or evaluate them separately")
+        names[name] = submission
+        jobs.append((submission, out_dir / f"{name}.json"))
+    return jobs
+
+
+def _print_results(results) -> None:
     for name, metric in results.metrics.items():
         if not metric.computed:
             reason = metric.reason.removeprefix("not computed: ")  # metrics phrase their reasons as a whole sentence
@@ -190,7 +241,6 @@ def evaluate(
             score = "" if measure.score is None else f" -> {measure.score:.1f}/100"
             star = "*" if measure.measure.headline else " "
             console.print(escape(f"  {star} {measure.measure.label}: {raw}{ci}{score}"), highlight=False)
-    console.print(f"wrote {escape(str(out))} ({results['wall_time_s']:.1f} s); * = headline measure (makes the family score)")
 
 
 @app.command("metrics")
@@ -235,7 +285,7 @@ def leaderboard(
 
     Example:
 
-      wildbench leaderboard out/bench/results_*.json --html board.html --details
+      wildbench leaderboard out/demo/bench/results/*.json --html board.html --details
     """
     from rich.table import Table
 

@@ -132,11 +132,12 @@ class LearnedPlugin(MetricBase):
         return self.version_for(MetricEnv())
 
     def unavailable(self, env: MetricEnv) -> str | None:
-        try:
-            import torch  # noqa: F401
-        except ImportError:
+        import importlib.util
+
+        problem = weights_problem(env.weights, self.weights)  # first: no weights given is the common case
+        if problem is None and importlib.util.find_spec("torch") is None:  # found, not imported (2 s)
             return "not computed: torch is not installed"
-        return weights_problem(env.weights, self.weights)
+        return problem
 
     def setup(self, env: MetricEnv) -> _Scorer:
         problem = self.unavailable(env)
