@@ -232,7 +232,7 @@ def test_baselines_made_in_parallel_are_the_same_bytes(bench, tmp_path):
     """The fixture's submissions are made by one ``make_baselines`` run, their cases in one pool of
     two workers; one baseline at a time in one process writes the same files (shuffled: the
     derangement each worker recomputes; frozen: the counterfactual copy)."""
-    from wildbench import WildBenchError, make_baseline
+    from wildbench import WildBenchError, make_baseline, make_baselines
 
     for name in ("shuffled", "frozen"):
         serial = make_baseline(name, bench["split"], tmp_path / name, workers=1)
@@ -243,6 +243,12 @@ def test_baselines_made_in_parallel_are_the_same_bytes(bench, tmp_path):
             assert (serial / file).read_bytes() == (parallel / file).read_bytes(), (name, file)
     with pytest.raises(WildBenchError, match="workers 0"):
         make_baseline("frozen", bench["split"], tmp_path / "none", workers=0)
+    for jobs, message in ((("frozen", tmp_path / "a"), ("shuffled", tmp_path / "a")), "named for two baselines"), \
+                         ((("frozen", tmp_path / "a"), ("shuffled", tmp_path / "a" / "b")), "one submission directory inside another"), \
+                         ((("frozen", tmp_path / "a"), ("nosuch", tmp_path / "b")), "no baseline 'nosuch'"):
+        with pytest.raises(WildBenchError, match=message):
+            make_baselines(list(jobs), bench["split"])
+        assert not (tmp_path / "a").exists()  # every job is checked before anything is written
 
 
 @pytest.fixture(scope="module")

@@ -187,6 +187,11 @@ def test_several_submissions_in_one_run_score_as_one_run_each(bench, tmp_path):
     with pytest.raises(WildBenchError, match="the results of both"):
         evaluate_submissions([(bench["subs"]["frozen"], tmp_path / "x.json"), (bench["subs"]["oracle"], tmp_path / "x.json")],
                              bench["split_dir"], metrics=["state_alignment"])
+    inside = bench["subs"]["oracle"] / "frozen.json"
+    with pytest.raises(WildBenchError, match="inside the submission directory"):  # into another job's submission
+        evaluate_submissions([(bench["subs"]["frozen"], inside), (bench["subs"]["oracle"], tmp_path / "o.json")],
+                             bench["split_dir"], metrics=["state_alignment"])
+    assert not inside.exists()
 
 
 def test_several_submissions_are_all_checked_before_any_case_is_scored(bench, tmp_path):

@@ -200,8 +200,11 @@ def make_baselines(
         if name not in BASELINES:
             raise WildBenchError(f"no baseline {name!r}; choose one of {', '.join(BASELINES)}")
         out = Path(out)
-        if any(out.resolve() == o.resolve() for o in outs):
-            raise WildBenchError(f"{out}: named for two baselines; give each its own directory")
+        for other in outs:
+            if out.resolve() == other.resolve():
+                raise WildBenchError(f"{out}: named for two baselines; give each its own directory")
+            if out.resolve().is_relative_to(other.resolve()) or other.resolve().is_relative_to(out.resolve()):
+                raise WildBenchError(f"{out} and {other}: one submission directory inside another; give each its own")
         _check_directory(out, ours)
         outs.append(out)
     store = split.open_store()

@@ -309,9 +309,10 @@ def evaluate_submissions(
     The same numbers as one ``evaluate`` per submission (each case is scored alone), for the
     price of one start-up: every submission is checked before any case is scored, the cases of
     all of them share one worker pool (each worker sets its metrics up once, the recognizer
-    included), and each results file is written when its run is done. ``wall_time_s`` of each
-    document is the wall time of the whole run (shared by its submissions). ``progress`` counts
-    cases over all submissions.
+    included), and the results files are written, each atomically, when every case is scored.
+    No results file may lie inside any of the submissions. ``wall_time_s`` of each document is
+    the wall time of the whole run (shared by its submissions). ``progress`` counts cases over
+    all submissions.
     """
     started = time.perf_counter()
     if executor not in ("local", "ray"):
@@ -327,8 +328,10 @@ def evaluate_submissions(
         seen[target] = submission
     env = MetricEnv(device=device, weights=Path(weights) if weights else None, recognizer=Path(recognizer) if recognizer else None)
     split = load_split(split_path, store=store)                                  # checksum-verified
+    for _, out in jobs:
+        for submission, _ in jobs:  # never into any of the inputs, another job's submission included
+            _check_out(out, submission, split.path)
     for submission, out in jobs:
-        _check_out(out, submission, split.path)
         report = check_submission(submission, split, decode=False)  # the workers decode each video once
         if not report.ok:
             first = report.errors[0]
