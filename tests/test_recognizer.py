@@ -114,7 +114,7 @@ def test_balanced_sampling_draws_every_class_alike():
     assert half[0] > half[1] > half[2] and half[0] / half[2] == pytest.approx(np.sqrt(90))
 
 
-def _assembled(erase: float, seed: int = 1) -> np.ndarray:
+def _assembled(erase: float = 0.0, seed: int = 1, **settings) -> np.ndarray:
     from wildbench.recognizer.clips import ClipTable
     from wildbench.recognizer.train import _assemble
 
@@ -124,7 +124,8 @@ def _assembled(erase: float, seed: int = 1) -> np.ndarray:
     clips = ClipTable(np.zeros(n, np.int64), rng.integers(20, 180, n), np.zeros((n, 2), np.int64), np.zeros(n, np.int64),
                       np.zeros(n, np.int64), np.full(n, 200), ("a",))
     model = ModelConfig(classes=3, body_radius=1.0)
-    return _assemble(crops, clips, np.arange(n), np.random.default_rng(seed), TrainConfig(erase=erase), model)
+    return _assemble(crops, clips, np.arange(n), np.random.default_rng(seed), TrainConfig(erase=erase, **settings),
+                     model)
 
 
 def _flat_rectangle(clip: np.ndarray) -> tuple[int, int] | None:
@@ -151,6 +152,17 @@ def test_occlusion_augmentation_puts_one_flat_rectangle_on_every_frame_of_a_clip
     assert 16 < sum(_flat_rectangle(clip) is not None for clip in half) < 48
     with pytest.raises(RecognizerError, match="erase"):
         TrainConfig(erase=1.5)
+
+
+def test_mirror_augmentation_flips_a_share_of_the_clips_left_right_and_nothing_else():
+    plain, flipped = _assembled(mirror=0.0), _assembled(mirror=1.0)
+    np.testing.assert_array_equal(flipped, plain[:, :, :, ::-1])  # the same clips, jitter and gain, mirrored
+    half = _assembled(mirror=0.5)
+    same = [(h == p).all() for h, p in zip(half, plain)]
+    mirrored = [(h == p[:, :, ::-1]).all() for h, p in zip(half, plain)]
+    assert all(a != b for a, b in zip(same, mirrored)) and 16 < sum(mirrored) < 48
+    with pytest.raises(RecognizerError, match="mirror"):
+        TrainConfig(mirror=-0.1)
 
 
 def test_network_input_is_rgb_and_frame_differences_in_channels_last_layout():

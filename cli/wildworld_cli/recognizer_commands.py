@@ -82,8 +82,9 @@ def train(
     min_count: int = typer.Option(TrainConfig.min_count, "--min-count", min=1, help="Training segments a key needs to be a class of its own."),
     input_size: Optional[int] = typer.Option(None, "--input-size", min=16, help=f"Pixels per side of the network's crops, a multiple of 16 (default {TrainConfig.input_size}; smaller trains faster and recognises less)."),
     crop_size: Optional[int] = typer.Option(None, "--crop-size", min=8, help="Pixels per side crops are cut at, for the position jitter (default: the input size + 1/8)."),
+    mirror: float = typer.Option(TrainConfig.mirror, "--mirror", min=0.0, max=1.0, help="Share of training clips flipped left-right (default 0). Only for a vocabulary where no action is the mirror image of another, as in the synthetic world (use 0.5 there: docs/recognizer.md); a game can have left and right variants of a move under different ids."),
     workers: int = typer.Option(2, "--workers", min=0, help="Processes decoding and cropping video."),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Torch threads for training (default: torch's; 1 is fastest on a shared or 2-core machine)."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Torch threads for training (default: torch's; 1 is fastest on a shared machine, 2 on 2 idle cores)."),
     json_output: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
 ) -> None:
     """Train the action recognizer (resumable: run the same command again), then measure it on
@@ -94,6 +95,8 @@ def train(
       wildbench recognizer train STORE --out MODEL_DIR --exclude-split SPLIT
 
       wildbench recognizer train STORE --out MODEL_DIR --epochs 20 --device cuda
+
+      wildbench recognizer train SYNTHETIC_STORE --out MODEL_DIR --mirror 0.5   # the synthetic world has no left/right pairs
 
       wildbench recognizer train STORE --out MODEL_DIR --input-size 48 --epochs 6   # a quick, weaker judge
     """
@@ -108,7 +111,8 @@ def train(
         if crop < side:
             raise fail(f"--crop-size {crop}: smaller than --input-size {side} (crops are cut at least as large as the input)")
         size = {"input_size": side, "crop_size": crop}
-    config = TrainConfig(epochs=epochs, steps_per_epoch=steps_per_epoch, seed=seed, min_count=min_count, **size)
+    config = TrainConfig(epochs=epochs, steps_per_epoch=steps_per_epoch, seed=seed, min_count=min_count, mirror=mirror,
+                         **size)
     bar, update = _bars()
     with bar:
         result = train_recognizer(store, out, config, exclude_splits=exclude_split or [], device=device,

@@ -7,8 +7,10 @@ explicitly lets a small net learn from little data). A patchifying stem (4 x 4 p
 step, as ConvNeXt and ViT do: it shrinks the activations 16-fold at once, and on a CPU the
 memory traffic of large activations, not the multiply-adds, is what costs), then three blocks
 of a temporal convolution (3 x 1 x 1) and a strided spatial one (1 x 3 x 3), each with batch
-norm and ReLU, global average pooling and one linear layer: ~0.18 M parameters, ~20 MMAC per
-clip at 8 x 48 x 48 (~36 MMAC at the default 8 x 64 x 64).
+norm and ReLU, global average pooling and one linear layer. With the default widths (32, 64,
+128) and 14 classes: 0.16 M parameters, 31 M multiply-adds per clip of 8 x 64 x 64 (the earlier
+widths (48, 64, 128): 47 M; two thirds of it in the stem and the two layers after it, which run at
+16 x 16, so the first width sets the cost).
 
 ``ARCHITECTURE_VERSION`` changes whenever the same weights would give other numbers (layers,
 input preparation, crop geometry); a recognizer's ``version`` joins it with its weights'
@@ -43,7 +45,7 @@ class ModelConfig:
     frame_step: int = 2
     input_size: int = 64  # pixels the network sees
     crop_size: int = 72  # pixels cut per frame (the input plus room for jitter)
-    widths: tuple[int, ...] = (48, 64, 128)
+    widths: tuple[int, ...] = (32, 64, 128)
     architecture: str = ARCHITECTURE
     architecture_version: str = ARCHITECTURE_VERSION
 

@@ -144,7 +144,7 @@ def _assemble(crops: list[np.ndarray], clips: ClipTable, picks: np.ndarray, rng:
               config: TrainConfig, model: ModelConfig) -> np.ndarray:
     """(B, T, S, S, 3) uint8 training clips: clamped to the segment for some, jittered in
     position (within the crop's context) and in brightness and contrast, an occluding rectangle
-    on some."""
+    on some, mirrored left-right on some."""
     frames = clips.centre[picks, None] + np.asarray(model.offsets)[None, :]
     clamp = rng.random(len(picks)) < config.segment_clamp
     bounded = np.clip(frames, clips.segment_start[picks, None], clips.segment_stop[picks, None] - 1)
@@ -165,9 +165,13 @@ def _assemble(crops: list[np.ndarray], clips: ClipTable, picks: np.ndarray, rng:
         widths = np.clip(np.round(np.sqrt(area / aspect)), 1, size).astype(np.int64)
         tops, lefts = rng.integers(0, size - heights + 1), rng.integers(0, size - widths + 1)
         colours = rng.integers(0, 256, size=(len(picks), 3))
+    # mirroring: the clip flipped left-right (drawn only when enabled, as the occluder is)
+    mirror = rng.random(len(picks)) < config.mirror if config.mirror > 0 else np.zeros(len(picks), dtype=bool)
     out = np.empty((len(picks), model.clip_frames, size, size, 3), np.uint8)
     for b, pick in enumerate(picks):
         block = crops[clips.sample[pick]][frames[b], dy[b] : dy[b] + size, dx[b] : dx[b] + size]
+        if mirror[b]:
+            block = block[:, :, ::-1]
         out[b] = np.clip(block.astype(np.float32) * gain[b] + bias[b], 0, 255)
         if erase[b]:
             out[b, :, tops[b] : tops[b] + heights[b], lefts[b] : lefts[b] + widths[b]] = colours[b]
