@@ -31,13 +31,14 @@ wildbench inputs "$OUT/bench/split" --out "$OUT/bench/inputs"
 # Action Following's judge: a small recognizer trained on a generated store of its own (a
 # recognizer's vocabulary is keyed by action keys, so it scores splits of any store of the game;
 # training on another store keeps it off every case). The same store of 21-s samples serves the
-# long track in section 7. A minute of training at 48 pixels: a demo, not a judge to publish
-# with (docs/recognizer.md trains the real one).
+# long track in section 7. A minute of training at 48 pixels, half the clips mirrored (no
+# synthetic action is the mirror image of another): a demo, not a judge to publish with
+# (docs/recognizer.md trains the real one).
 rm -rf "$OUT/long" "$OUT/recognizer"
 wildworld synth "$OUT/long/part" --samples 3 --seconds 21 --resolution 320x180 --seed 13
 wildworld convert "$OUT/long/part" "$OUT/long/store"
 wildbench recognizer train "$OUT/long/store" --out "$OUT/recognizer" --epochs 4 --steps-per-epoch 100 \
-  --min-count 4 --input-size 48 --threads 2
+  --min-count 4 --input-size 48 --mirror 0.5 --threads 2
 # The four reference submissions, then all four scored in one run (one start-up and one pool
 # of two workers for their cases; the same numbers as one run each).
 wildbench baseline oracle frozen shuffled resim --split "$OUT/bench/split" --out-dir "$OUT/bench/subs" --workers 2

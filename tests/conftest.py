@@ -96,7 +96,7 @@ def af_recognizer(tmp_path_factory) -> Path:
     convert([root / "part"], root / "store", ConvertOptions(), workers=2)
     train_recognizer(root / "store", root / "model", TrainConfig(epochs=10, steps_per_epoch=150, min_count=4, seed=0,
                                                                          # 48 px (the earlier default): the test's cost stays ~5 min
-                                                                         input_size=48, crop_size=56),
+                                                                         input_size=48, crop_size=56, mirror=0.5),
                      # Two torch threads: on CI's 2 cores one thread left a core idle (about 170 s more
                      # here). 6 x 100 steps instead of 10 x 150 was tried: the timing sweeps lost their order.
                      workers=2, threads=2)
