@@ -140,6 +140,13 @@ def _learning_rate(config: TrainConfig, step: int, total: int) -> float:
     return config.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+def _chosen(rng: np.random.Generator, count: int, share: float) -> np.ndarray:
+    """(count,) bool: which clips get an optional augmentation applied to a ``share`` of them,
+    drawn only when it is enabled (with share 0 the random stream, and so the model, is the one
+    without it)."""
+    return rng.random(count) < share if share > 0 else np.zeros(count, dtype=bool)
+
+
 def _assemble(crops: list[np.ndarray], clips: ClipTable, picks: np.ndarray, rng: np.random.Generator,
               config: TrainConfig, model: ModelConfig) -> np.ndarray:
     """(B, T, S, S, 3) uint8 training clips: clamped to the segment for some, jittered in
@@ -156,8 +163,7 @@ def _assemble(crops: list[np.ndarray], clips: ClipTable, picks: np.ndarray, rng:
     size = model.input_size
     # occlusion: one rectangle (2-15% of the picture, aspect 1:2 to 2:1, a flat random colour) at
     # the same place on every frame of the clip, as a monster's leg or a wall in front of the player
-    # (drawn only when enabled: with erase=0 the random stream, and so the model, is the one without it)
-    erase = rng.random(len(picks)) < config.erase if config.erase > 0 else np.zeros(len(picks), dtype=bool)
+    erase = _chosen(rng, len(picks), config.erase)
     if erase.any():
         area = rng.uniform(0.02, 0.15, size=len(picks)) * size * size
         aspect = np.exp(rng.uniform(np.log(0.5), np.log(2.0), size=len(picks)))
@@ -165,8 +171,7 @@ def _assemble(crops: list[np.ndarray], clips: ClipTable, picks: np.ndarray, rng:
         widths = np.clip(np.round(np.sqrt(area / aspect)), 1, size).astype(np.int64)
         tops, lefts = rng.integers(0, size - heights + 1), rng.integers(0, size - widths + 1)
         colours = rng.integers(0, 256, size=(len(picks), 3))
-    # mirroring: the clip flipped left-right (drawn only when enabled, as the occluder is)
-    mirror = rng.random(len(picks)) < config.mirror if config.mirror > 0 else np.zeros(len(picks), dtype=bool)
+    mirror = _chosen(rng, len(picks), config.mirror)  # flipped left-right
     out = np.empty((len(picks), model.clip_frames, size, size, 3), np.uint8)
     for b, pick in enumerate(picks):
         block = crops[clips.sample[pick]][frames[b], dy[b] : dy[b] + size, dx[b] : dx[b] + size]
