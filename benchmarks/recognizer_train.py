@@ -3,6 +3,7 @@
     python benchmarks/recognizer_train.py [--samples 48] [--seconds 60] [--epochs N]
         [--steps-per-epoch N] [--set batch_size=48 --set learning_rate=0.005 ...]
         [--device cpu] [--workers 2] [--threads 2] [--mirror 0.5] [--keep MODEL_DIR]
+        [--other-samples 6]
 
 Builds (once, cached in the benchmark cache directory) a synthetic store with the command-line
 tools, ``wildworld synth part --samples 48 --seconds 60 --resolution 320x180 --seed 3`` and
